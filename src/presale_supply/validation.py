@@ -1,0 +1,187 @@
+"""Validation helpers for tabular input: every error names file, row, column and value.
+
+Rows are numbered as a person reading the CSV would: ``row 1`` is the first data row, which is
+line 2 of the file (line 1 is the header).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from presale_supply.exceptions import InputError
+
+__all__ = [
+    "bool_column",
+    "check_unique",
+    "numeric_column",
+    "require_columns",
+    "string_column",
+]
+
+_TRUE = {"1", "true", "yes", "y", "t"}
+_FALSE = {"0", "false", "no", "n", "f", ""}
+
+
+def require_columns(
+    df: pd.DataFrame, required: Iterable[str], optional: Iterable[str], source: str
+) -> None:
+    """Raise if a required column is missing or an unknown column is present.
+
+    Raises
+    ------
+    InputError
+        Naming the missing (or unknown) column and listing the valid ones.
+    """
+    required = list(required)
+    optional = list(optional)
+    cols = [str(c) for c in df.columns]
+    missing = [c for c in required if c not in cols]
+    if missing:
+        raise InputError(
+            f"missing required column(s) {missing}; the file has {cols}. Required: "
+            f"{required}; optional: {optional}.",
+            file=source,
+            column=missing[0],
+        )
+    unknown = [c for c in cols if c not in required and c not in optional]
+    if unknown:
+        raise InputError(
+            f"unknown column(s) {unknown}; valid columns are {required + optional}. "
+            "(A typo in a column name would otherwise be ignored.)",
+            file=source,
+            column=unknown[0],
+        )
+    dup = [c for c in cols if cols.count(c) > 1]
+    if dup:
+        raise InputError("duplicate column name.", file=source, column=dup[0])
+
+
+def _first_bad(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def string_column(df: pd.DataFrame, col: str, source: str) -> np.ndarray:
+    """Return column ``col`` as an array of stripped strings; empty or missing values are errors."""
+    raw = df[col]
+    isna = raw.isna().to_numpy()
+    if isna.any():
+        k = _first_bad(isna)
+        raise InputError(
+            "a value is required here (the cell is empty).",
+            file=source,
+            row=k + 1,
+            column=col,
+            value=None,
+        )
+    out = raw.astype(str).str.strip().to_numpy(dtype=object)
+    empty = np.array([s == "" for s in out], dtype=bool)
+    if empty.any():
+        k = _first_bad(empty)
+        raise InputError("a value is required here (the cell is blank).", file=source,
+                         row=k + 1, column=col, value=raw.iloc[k])
+    return out
+
+
+def numeric_column(
+    df: pd.DataFrame,
+    col: str,
+    source: str,
+    *,
+    default: float | None = None,
+    minimum: float | None = None,
+    strictly_positive: bool = False,
+    integer: bool = False,
+    maximum: float | None = None,
+) -> np.ndarray:
+    """Return column ``col`` as float64 (or int64 with ``integer=True``), validated.
+
+    A missing column takes ``default`` (when given). Empty cells, NaN, infinity, text, values
+    below ``minimum`` (or <= 0 with ``strictly_positive``), above ``maximum``, and non-whole
+    values of an integer column are errors naming the row and the value.
+    """
+    n = len(df)
+    if col not in df.columns:
+        if default is None:
+            raise InputError("column is required.", file=source, column=col)
+        arr = np.full(n, float(default))
+        return arr.astype(np.int64) if integer else arr
+    raw = df[col]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        k = _first_bad(bad)
+        shown = raw.iloc[k]
+        what = "an empty cell" if pd.isna(shown) else "not a finite number"
+        raise InputError(
+            f"{what}; expected a number"
+            + (f" >= {minimum:g}" if minimum is not None else "")
+            + ".",
+            file=source,
+            row=k + 1,
+            column=col,
+            value=None if pd.isna(shown) else shown,
+        )
+    if strictly_positive:
+        bad = values <= 0
+        if bad.any():
+            k = _first_bad(bad)
+            raise InputError("must be > 0.", file=source, row=k + 1, column=col,
+                             value=raw.iloc[k])
+    if minimum is not None:
+        bad = values < minimum
+        if bad.any():
+            k = _first_bad(bad)
+            raise InputError(f"must be >= {minimum:g}.", file=source, row=k + 1, column=col,
+                             value=raw.iloc[k])
+    if maximum is not None:
+        bad = values > maximum
+        if bad.any():
+            k = _first_bad(bad)
+            raise InputError(f"must be <= {maximum:g}.", file=source, row=k + 1, column=col,
+                             value=raw.iloc[k])
+    if integer:
+        bad = np.abs(values - np.round(values)) > 1e-9
+        if bad.any():
+            k = _first_bad(bad)
+            raise InputError("must be a whole number.", file=source, row=k + 1, column=col,
+                             value=raw.iloc[k])
+        return np.round(values).astype(np.int64)
+    return values
+
+
+def bool_column(df: pd.DataFrame, col: str, source: str, *, default: bool) -> np.ndarray:
+    """Return a yes/no column as bool; accepts true/false, yes/no, 1/0 (case-insensitive)."""
+    if col not in df.columns:
+        return np.full(len(df), default, dtype=bool)
+    out = np.empty(len(df), dtype=bool)
+    for k, v in enumerate(df[col].tolist()):
+        if isinstance(v, bool | np.bool_):
+            out[k] = bool(v)
+            continue
+        s = "" if pd.isna(v) else str(v).strip().lower()
+        if s in _TRUE:
+            out[k] = True
+        elif s in _FALSE:
+            out[k] = False if s else default
+        else:
+            raise InputError("expected true/false (or yes/no, 1/0).", file=source, row=k + 1,
+                             column=col, value=v)
+    return out
+
+
+def check_unique(values: Sequence[str] | np.ndarray, col: str, source: str) -> None:
+    """Raise naming the first repeated key and both rows where it appears."""
+    seen: dict[str, int] = {}
+    for k, v in enumerate(values):
+        if v in seen:
+            raise InputError(
+                f"duplicate {col} {v!r}: it appears in rows {seen[v] + 1} and {k + 1}; each "
+                f"{col} may appear once.",
+                file=source,
+                row=k + 1,
+                column=col,
+            )
+        seen[v] = k
