@@ -82,9 +82,7 @@ class Campaign:
         names = [s.name for s in stages]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise InputError(
-                "stage names must be unique.", column="stages", value=", ".join(dupes)
-            )
+            raise InputError("stage names must be unique.", column="stages", value=", ".join(dupes))
         object.__setattr__(self, "stages", stages)
         starts = []
         day = 1
@@ -118,9 +116,7 @@ class Campaign:
     def stage_of(self, day: int) -> str:
         """Name of the stage that day ``day`` (1-based) falls in."""
         if not 1 <= day <= self.n_days:
-            raise InputError(
-                f"day must be between 1 and {self.n_days}.", column="day", value=day
-            )
+            raise InputError(f"day must be between 1 and {self.n_days}.", column="day", value=day)
         for s, start in zip(self.stages, self._starts, strict=True):
             if start <= day < start + s.days:
                 return s.name

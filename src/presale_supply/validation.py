@@ -80,8 +80,13 @@ def string_column(df: pd.DataFrame, col: str, source: str) -> np.ndarray:
     empty = np.array([s == "" for s in out], dtype=bool)
     if empty.any():
         k = _first_bad(empty)
-        raise InputError("a value is required here (the cell is blank).", file=source,
-                         row=k + 1, column=col, value=raw.iloc[k])
+        raise InputError(
+            "a value is required here (the cell is blank).",
+            file=source,
+            row=k + 1,
+            column=col,
+            value=raw.iloc[k],
+        )
     return out
 
 
@@ -128,26 +133,28 @@ def numeric_column(
         bad = values <= 0
         if bad.any():
             k = _first_bad(bad)
-            raise InputError("must be > 0.", file=source, row=k + 1, column=col,
-                             value=raw.iloc[k])
+            raise InputError("must be > 0.", file=source, row=k + 1, column=col, value=raw.iloc[k])
     if minimum is not None:
         bad = values < minimum
         if bad.any():
             k = _first_bad(bad)
-            raise InputError(f"must be >= {minimum:g}.", file=source, row=k + 1, column=col,
-                             value=raw.iloc[k])
+            raise InputError(
+                f"must be >= {minimum:g}.", file=source, row=k + 1, column=col, value=raw.iloc[k]
+            )
     if maximum is not None:
         bad = values > maximum
         if bad.any():
             k = _first_bad(bad)
-            raise InputError(f"must be <= {maximum:g}.", file=source, row=k + 1, column=col,
-                             value=raw.iloc[k])
+            raise InputError(
+                f"must be <= {maximum:g}.", file=source, row=k + 1, column=col, value=raw.iloc[k]
+            )
     if integer:
         bad = np.abs(values - np.round(values)) > 1e-9
         if bad.any():
             k = _first_bad(bad)
-            raise InputError("must be a whole number.", file=source, row=k + 1, column=col,
-                             value=raw.iloc[k])
+            raise InputError(
+                "must be a whole number.", file=source, row=k + 1, column=col, value=raw.iloc[k]
+            )
         return np.round(values).astype(np.int64)
     return values
 
@@ -167,8 +174,9 @@ def bool_column(df: pd.DataFrame, col: str, source: str, *, default: bool) -> np
         elif s in _FALSE:
             out[k] = False if s else default
         else:
-            raise InputError("expected true/false (or yes/no, 1/0).", file=source, row=k + 1,
-                             column=col, value=v)
+            raise InputError(
+                "expected true/false (or yes/no, 1/0).", file=source, row=k + 1, column=col, value=v
+            )
     return out
 
 

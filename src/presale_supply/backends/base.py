@@ -1,0 +1,256 @@
+"""The backend contract: a solver-neutral :class:`~presale_supply.milp.MILP` in, a
+:class:`RawSolution` out.
+
+Each backend lives in its own module and imports its solver package only inside ``solve`` (or
+``is_available``), so importing presale_supply never imports a solver. Backends are looked up by
+name through :func:`get_backend`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import importlib
+import importlib.util
+import math
+import os
+import sys
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from presale_supply.exceptions import InputError, SolverUnavailableError
+from presale_supply.milp import MILP
+
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "ProgressCallback",
+    "RawSolution",
+    "SolveOptions",
+    "Status",
+    "available_backends",
+    "get_backend",
+    "relative_gap",
+    "stdout_to_stderr",
+]
+
+
+class Status(enum.StrEnum):
+    """How a solve ended. A run stopped at a limit is never OPTIMAL."""
+
+    OPTIMAL = "OPTIMAL"
+    """Proven optimal within the requested gap tolerance."""
+    FEASIBLE = "FEASIBLE"
+    """A feasible solution, not proven optimal (a time, node or work limit stopped the solver)."""
+    INFEASIBLE = "INFEASIBLE"
+    """Proven to have no feasible solution."""
+    UNBOUNDED = "UNBOUNDED"
+    """The objective can decrease without bound."""
+    NO_SOLUTION = "NO_SOLUTION"
+    """A limit was reached before any feasible solution was found (feasibility unknown)."""
+    ERROR = "ERROR"
+    """The solver failed."""
+
+    @property
+    def has_solution(self) -> bool:
+        """True for OPTIMAL and FEASIBLE."""
+        return self in (Status.OPTIMAL, Status.FEASIBLE)
+
+
+#: Called with (seconds elapsed, incumbent objective, best bound or None) on progress.
+ProgressCallback = Callable[[float, float, float | None], None]
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Solver-independent parameters.
+
+    Parameters
+    ----------
+    time_limit : float, optional
+        Wall-clock seconds (None: no limit). Not reproducible; tests that assert values use
+        ``node_limit`` or CP-SAT's deterministic ``work_limit`` instead.
+    threads : int
+        Threads the solver may use (SCIP is always run with 1: its concurrent mode mislabels
+        results).
+    seed : int
+        Random seed.
+    gap : float
+        Relative gap at which a solve may stop and call the result optimal.
+    node_limit : int, optional
+        Branch-and-bound node limit (MIP backends), a reproducible limit.
+    work_limit : float, optional
+        CP-SAT deterministic time limit, a reproducible limit.
+    log : bool
+        Stream the solver's own log to stderr.
+    progress : callable, optional
+        Called on each new incumbent where the backend supports it (see
+        :data:`ProgressCallback`).
+    """
+
+    time_limit: float | None = 60.0
+    threads: int = 1
+    seed: int = 0
+    gap: float = 1e-6
+    node_limit: int | None = None
+    work_limit: float | None = None
+    log: bool = False
+    progress: ProgressCallback | None = None
+
+    def __post_init__(self) -> None:
+        if self.time_limit is not None and not self.time_limit > 0:
+            raise InputError("time_limit must be > 0 seconds (or None).", column="time_limit",
+                             value=self.time_limit)
+        if not isinstance(self.threads, int) or self.threads < 1:
+            raise InputError("threads must be a whole number >= 1.", column="threads",
+                             value=self.threads)
+        if not 0 <= self.gap < 1:
+            raise InputError("gap must be in [0, 1).", column="gap", value=self.gap)
+        if self.node_limit is not None and self.node_limit < 1:
+            raise InputError("node_limit must be >= 1.", column="node_limit",
+                             value=self.node_limit)
+
+
+@dataclass(frozen=True, eq=False)
+class RawSolution:
+    """What a backend returns, before the planner checks it.
+
+    Attributes
+    ----------
+    status : Status
+        As the backend reads its solver (the planner may downgrade OPTIMAL to FEASIBLE when the
+        recomputed gap exceeds the tolerance).
+    x : ndarray or None
+        Variable values, when a solution exists.
+    objective : float or None
+        The solver's objective value (the planner recomputes it independently).
+    bound : float or None
+        Best proven lower bound on the objective.
+    seconds : float
+        Wall time of the solve call.
+    solver : str
+        Backend name and solver version.
+    message : str
+        The solver's own termination words.
+    """
+
+    status: Status
+    x: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    seconds: float
+    solver: str
+    message: str = ""
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """``|objective - bound| / max(|objective|, 1e-9)``; 0 when both are 0; None if unknown."""
+    if objective is None or bound is None or not math.isfinite(bound):
+        return None
+    diff = abs(objective - bound)
+    if diff <= 1e-9 * max(1.0, abs(objective)):
+        return 0.0
+    return diff / max(abs(objective), 1e-9)
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send everything written to file descriptor 1 (by us, a C library or a child process)
+    to file descriptor 2 while active, so solver banners never corrupt JSON on stdout."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):  # pragma: no cover - no real stdout (embedded interpreters)
+        yield
+        return
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+class Backend(ABC):
+    """Base class of solver backends.
+
+    Subclasses set :attr:`name`, :attr:`package` and implement :meth:`solve`.
+    """
+
+    #: Name used to select the backend (``solve(..., solver=name)``).
+    name: ClassVar[str]
+    #: The Python package the backend needs.
+    package: ClassVar[str]
+    #: One-line description.
+    description: ClassVar[str] = ""
+    #: Whether the solver accepts continuous variables (CP-SAT does not).
+    supports_continuous: ClassVar[bool] = True
+
+    @classmethod
+    def is_available(cls) -> bool:
+        """True when the solver package can be imported."""
+        return importlib.util.find_spec(cls.package) is not None
+
+    @abstractmethod
+    def solve(self, model: MILP, options: SolveOptions) -> RawSolution:
+        """Solve ``model`` and return a :class:`RawSolution`."""
+
+    def version(self) -> str:
+        """Solver package version."""
+        try:
+            from importlib.metadata import version
+
+            return f"{self.name} ({self.package} {version(self.package)})"
+        except Exception:  # pragma: no cover
+            return self.name
+
+
+#: Backend name -> "module:Class" (imported lazily).
+BACKENDS: dict[str, str] = {
+    "cpsat": "presale_supply.backends.cpsat:CpSatBackend",
+    "scip": "presale_supply.backends.mathopt:ScipBackend",
+    "highs": "presale_supply.backends.mathopt:HighsBackend",
+    "cbc": "presale_supply.backends.pulp:CbcBackend",
+    "pulp-highs": "presale_supply.backends.pulp:PulpHighsBackend",
+}
+
+
+def get_backend(name: str) -> Backend:
+    """Return a backend instance by name.
+
+    Raises
+    ------
+    SolverUnavailableError
+        Unknown name (the message lists the valid ones) or solver package not installed.
+    """
+    key = name.strip().lower()
+    if key not in BACKENDS:
+        raise SolverUnavailableError(
+            f"unknown solver {name!r}; choose one of {sorted(BACKENDS)}."
+        )
+    module, cls_name = BACKENDS[key].split(":")
+    cls = getattr(importlib.import_module(module), cls_name)
+    if not cls.is_available():
+        raise SolverUnavailableError(
+            f"solver {name!r} needs the Python package {cls.package!r}; install it with "
+            f"`pip install {cls.package}`."
+        )
+    backend: Backend = cls()
+    return backend
+
+
+def available_backends() -> list[str]:
+    """Names of the backends whose solver package is installed."""
+    out = []
+    for key, spec in BACKENDS.items():
+        module, cls_name = spec.split(":")
+        cls = getattr(importlib.import_module(module), cls_name)
+        if cls.is_available():
+            out.append(key)
+    return out

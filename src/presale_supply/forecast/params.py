@@ -1,0 +1,198 @@
+"""Options and parameters of the forecaster: enums and frozen, validated dataclasses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from presale_supply.exceptions import InputError
+
+__all__ = [
+    "DEFAULT_QUANTILES",
+    "BaseModel",
+    "DemandPattern",
+    "ForecastParams",
+    "GapPolicy",
+    "SelectionPolicy",
+    "check_quantiles",
+]
+
+DEFAULT_QUANTILES: tuple[float, ...] = (0.1, 0.5, 0.9)
+
+
+class BaseModel(str, Enum):
+    """History models, all provided by statsforecast."""
+
+    AUTO_ETS = "AutoETS"
+    SEASONAL_NAIVE = "SeasonalNaive"
+    CROSTON_SBA = "CrostonSBA"
+    TSB = "TSB"
+    ADIDA = "ADIDA"
+    IMAPA = "IMAPA"
+    #: The mean of CrostonSBA, TSB, ADIDA and IMAPA (a forecast combination).
+    INTERMITTENT_COMBO = "IntermittentCombo"
+
+
+class DemandPattern(str, Enum):
+    """Syntetos-Boylan demand classes from ADI (mean interval between demands) and CV^2."""
+
+    SMOOTH = "smooth"
+    ERRATIC = "erratic"
+    INTERMITTENT = "intermittent"
+    LUMPY = "lumpy"
+
+    @property
+    def is_intermittent(self) -> bool:
+        """True for the classes with ADI above the cut-off (intermittent and lumpy)."""
+        return self in (DemandPattern.INTERMITTENT, DemandPattern.LUMPY)
+
+
+class SelectionPolicy(str, Enum):
+    """How the history model of a series is chosen."""
+
+    #: Smooth/erratic series get ``smooth_model``; intermittent/lumpy get ``intermittent_model``.
+    PATTERN = "pattern"
+    #: Every series gets ``smooth_model``.
+    SMOOTH_ONLY = "smooth"
+    #: Every series gets ``intermittent_model``.
+    INTERMITTENT_ONLY = "intermittent"
+
+
+class GapPolicy(str, Enum):
+    """What to do when a series skips periods."""
+
+    #: Raise an :class:`~presale_supply.exceptions.InputError` naming the first gap.
+    ERROR = "error"
+    #: Insert the missing periods with ``y = 0`` (documented repair: a day without a row is
+    #: a day without sales). The number of inserted rows is reported in the result notes.
+    FILL_ZERO = "fill-zero"
+
+
+def check_quantiles(quantiles: Sequence[float]) -> tuple[float, ...]:
+    """Return ``quantiles`` as a sorted tuple, checking each is strictly inside (0, 1).
+
+    Raises
+    ------
+    InputError
+        If a level is outside (0, 1), repeated, or the list is empty.
+    """
+    qs = tuple(float(q) for q in quantiles)
+    if not qs:
+        raise InputError("at least one quantile level is needed.", column="quantiles")
+    for q in qs:
+        if not 0.0 < q < 1.0:
+            raise InputError(
+                "quantile levels must be strictly between 0 and 1 (e.g. 0.1,0.5,0.9).",
+                column="quantiles",
+                value=q,
+            )
+    if len(set(qs)) != len(qs):
+        raise InputError("quantile levels must be distinct.", column="quantiles", value=qs)
+    return tuple(sorted(qs))
+
+
+@dataclass(frozen=True)
+class ForecastParams:
+    """Parameters of the forecaster.
+
+    Parameters
+    ----------
+    season_length : int or None
+        Season of the history models; ``None`` picks 7 for daily, 52 for weekly and 12 for
+        monthly data.
+    smooth_model, intermittent_model : BaseModel
+        History model of smooth/erratic and of intermittent/lumpy series.
+    selection : SelectionPolicy
+        How a series' model is chosen.
+    adi_cutoff, cv2_cutoff : float
+        Syntetos-Boylan cut-offs (1.32 and 0.49).
+    tsb_alpha_d, tsb_alpha_p : float
+        Smoothing weights of TSB (demand size and probability).
+    calibration_windows : int
+        Rolling-origin windows used to calibrate the intervals (0 disables calibration and uses
+        ``level_cv`` and ``daily_cv`` as given).
+    calibration_target : float
+        Nominal coverage of the central interval that calibration aims at (0.8).
+    level_cv, daily_cv : float
+        Uncalibrated defaults of the two dispersion parameters (coefficients of variation of the
+        window-level multiplier and of the day-level multiplier).
+    min_series_per_class : int
+        Intervals are calibrated per demand class (smooth vs intermittent) when each class has at
+        least this many series; otherwise pooled.
+    n_paths : int
+        Number of sample paths (scenarios) drawn by ``sample_paths``.
+    seed : int
+        Seed of the path sampler.
+    gap_policy : GapPolicy
+        What to do with missing periods in the history.
+    """
+
+    season_length: int | None = None
+    smooth_model: BaseModel = BaseModel.AUTO_ETS
+    intermittent_model: BaseModel = BaseModel.INTERMITTENT_COMBO
+    selection: SelectionPolicy = SelectionPolicy.PATTERN
+    adi_cutoff: float = 1.32
+    cv2_cutoff: float = 0.49
+    tsb_alpha_d: float = 0.1
+    tsb_alpha_p: float = 0.1
+    calibration_windows: int = 4
+    calibration_target: float = 0.8
+    level_cv: float = 0.3
+    daily_cv: float = 0.5
+    min_series_per_class: int = 10
+    n_paths: int = 200
+    seed: int = 0
+    gap_policy: GapPolicy = GapPolicy.ERROR
+
+    def __post_init__(self) -> None:
+        if self.season_length is not None and (
+            isinstance(self.season_length, bool)
+            or not isinstance(self.season_length, int)
+            or self.season_length < 1
+        ):
+            raise InputError(
+                "season_length must be a whole number >= 1 (or None to infer it).",
+                column="season_length",
+                value=self.season_length,
+            )
+        for name in ("smooth_model", "intermittent_model"):
+            value = getattr(self, name)
+            if not isinstance(value, BaseModel):
+                try:
+                    object.__setattr__(self, name, BaseModel(value))
+                except ValueError:
+                    raise InputError(
+                        f"unknown model; valid: {[m.value for m in BaseModel]}.",
+                        column=name,
+                        value=value,
+                    ) from None
+        for name, enum in (("selection", SelectionPolicy), ("gap_policy", GapPolicy)):
+            value = getattr(self, name)
+            if not isinstance(value, enum):
+                try:
+                    object.__setattr__(self, name, enum(value))
+                except ValueError:
+                    raise InputError(
+                        f"unknown option; valid: {[m.value for m in enum]}.",
+                        column=name,
+                        value=value,
+                    ) from None
+        positive = ("adi_cutoff", "cv2_cutoff", "level_cv", "daily_cv")
+        for name in positive:
+            if not float(getattr(self, name)) > 0:
+                raise InputError("must be > 0.", column=name, value=getattr(self, name))
+        for name in ("tsb_alpha_d", "tsb_alpha_p"):
+            v = float(getattr(self, name))
+            if not 0 < v <= 1:
+                raise InputError("must be in (0, 1].", column=name, value=v)
+        if not 0.0 < self.calibration_target < 1.0:
+            raise InputError(
+                "must be in (0, 1).", column="calibration_target", value=self.calibration_target
+            )
+        for name in ("calibration_windows", "min_series_per_class", "n_paths", "seed"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise InputError("must be a whole number >= 0.", column=name, value=v)
+        if self.n_paths < 1:
+            raise InputError("must be >= 1.", column="n_paths", value=self.n_paths)

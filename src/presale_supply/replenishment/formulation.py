@@ -1,0 +1,347 @@
+r"""The staged replenishment mixed-integer program, built solver-neutrally.
+
+Notation (see ``docs/model.md``): SKUs :math:`i`, each bought from one supplier :math:`s(i)`;
+campaign days :math:`t = 1..T`; order rounds :math:`r` with order day :math:`o_r`. Supplier
+:math:`s` has lead time :math:`L_s`, so an order of round :math:`r` arrives on
+:math:`a_{ir} = o_r + L_{s(i)}` (an arrival before day 1 is stock on day 1; a round whose arrival
+would fall after day :math:`T` is not offered) and is made on the production days
+:math:`W_{ir} = \{o_r, \dots, o_r + \max(L_s, 1) - 1\}`.
+
+Variables (all integer):
+
+- :math:`n_{ir} \ge 0` packs ordered, :math:`y_{ir} \in \{0,1\}` order placed;
+- :math:`p_{irt} \ge 0` units made on day :math:`t \in W_{ir}` (only when
+  :math:`|W_{ir}| > 1`; otherwise the whole order is made on :math:`o_r`);
+- :math:`I_{it} \ge 0` units on hand at the end of day :math:`t`; :math:`v_{it}` units sold
+  (:math:`0 \le v_{it} \le d_{it}`; fixed to :math:`d_{it}` without shortage); with backlog,
+  :math:`B_{it} \ge 0` units waiting instead of :math:`v`.
+
+Constraints:
+
+(1) balance, lost sales: :math:`I_{it} = I_{i,t-1} + P_i \sum_{r: a_{ir} = t} n_{ir} - v_{it}`,
+    :math:`I_{i0} = I^0_i`; with backlog:
+    :math:`I_{it} - B_{it} = I_{i,t-1} - B_{i,t-1} + P_i \sum_{r: a_{ir}=t} n_{ir} - d_{it}`.
+(2) production: :math:`\sum_{t \in W_{ir}} p_{irt} = P_i n_{ir}`.
+(3) capacity with buffer: for every supplier :math:`s` and day :math:`t`,
+    :math:`\sum_{i: s(i)=s} \big(b_i \sum_{r: t \in W_{ir}} p_{irt}
+    + g_i \sum_{r: o_r = t} y_{ir}\big) \le \bar C_{st}` where
+    :math:`\bar C_{st} = \lfloor (1-\beta) C_{st} \rfloor` under a capacity-guarantee agreement
+    and :math:`C_{st}` otherwise.
+(4) lock: :math:`P_i n_{i r_0} \ge \lceil \lambda D_i \rceil` rounded up to whole packs, with
+    :math:`D_i = \sum_t E[d_{it}]` and :math:`r_0` the first round.
+(5) order link with the tightest valid big-M: :math:`n_{ir} \le M_{ir} y_{ir}`,
+    :math:`M_{ir} = \min(M^{cap}_{ir}, M^{dem}_{ir})` where
+    :math:`M^{cap}_{ir} = \lfloor (\sum_{t \in W_{ir}} \bar C_{st} - g_i) / (b_i P_i) \rfloor`
+    and :math:`M^{dem}_{ir} = \lceil \sum_{t \ge a_{ir}} d_{it} / P_i \rceil` (all demand with
+    backlog), raised to the lock and MOQ when those are larger. The demand limit is valid when
+    the clearance price does not exceed the unit cost (extra units then never pay); otherwise it
+    is not used.
+(6) MOQ: :math:`n_{ir} \ge \lceil q_i / P_i \rceil y_{ir}`.
+(7) optional storage :math:`\sum_i I_{it} \le S` and budget
+    :math:`\sum_{i,r} c_i P_i n_{ir} \le \text{budget}`.
+
+Objective (minimise): purchase :math:`\sum c_i P_i n_{ir}` + fixed order cost
+:math:`\sum (F_{s(i)} + f_i) y_{ir}` + holding :math:`\sum h_i I_{it}` + shortage
+:math:`\sum \pi_i (d_{it} - v_{it})` (with backlog: :math:`\sum_t \kappa_i B_{it} + \pi_i B_{iT}`)
+- clearance revenue :math:`\sum_i \gamma_i I_{iT}`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from presale_supply.data import Problem, Shortage
+from presale_supply.exceptions import InputError
+from presale_supply.milp import MILP, MILPBuilder
+
+__all__ = ["Formulation", "build_formulation"]
+
+
+@dataclass(frozen=True, eq=False)
+class Formulation:
+    """A built model plus the maps from model variables back to plan quantities.
+
+    Attributes
+    ----------
+    model : MILP
+    order_sku, order_round : ndarray (K,)
+        SKU index and round index (into ``problem.rounds``) of each offered order.
+    order_n, order_y : ndarray (K,)
+        Variable index of packs and of the order binary.
+    big_m : ndarray (K,)
+        The big-M (packs) of each order.
+    prod_order, prod_day, prod_var : ndarray (J,)
+        Production variables: order position, day, variable index (``-1``: the order is made in
+        full on its order day, no variable).
+    inv, sold, back : ndarray (N, T)
+        Variable index of on-hand, sold and backlog per SKU and day (``-1`` where absent).
+    cap_rows : dict
+        ``(supplier, day) -> row index`` of capacity rows.
+    lock_rows : dict
+        ``sku -> row index`` of lock rows.
+    elastic : ndarray
+        Indices of elasticity variables (only in an elastic model).
+    """
+
+    model: MILP
+    order_sku: np.ndarray
+    order_round: np.ndarray
+    order_n: np.ndarray
+    order_y: np.ndarray
+    big_m: np.ndarray
+    prod_order: np.ndarray
+    prod_day: np.ndarray
+    prod_var: np.ndarray
+    inv: np.ndarray
+    sold: np.ndarray
+    back: np.ndarray
+    cap_rows: dict[tuple[int, int], int]
+    lock_rows: dict[int, int]
+    elastic_vars: dict[str, tuple[int, ...]]
+
+
+def build_formulation(problem: Problem, *, elastic: bool = False) -> Formulation:
+    """Build the MILP of ``problem`` (equations in the module docstring).
+
+    Parameters
+    ----------
+    problem : Problem
+        Deterministic problem (one demand scenario).
+    elastic : bool
+        Build the elastic variant used to explain infeasibility: capacity, lock, storage and
+        budget rows get a non-negative slack and the objective is the total slack.
+
+    Raises
+    ------
+    InputError
+        More than one demand scenario (use the expected demand or the stochastic planner).
+    """
+    if problem.demand.n_scenarios != 1:
+        raise InputError(
+            f"the deterministic planner takes one demand scenario; got "
+            f"{problem.demand.n_scenarios}. Plan on the expected demand "
+            "(Demand.expected()) or use scenario planning.",
+            column="scenario",
+            value=problem.demand.n_scenarios,
+        )
+    sk = problem.skus
+    sp = problem.suppliers
+    N, T = len(sk), problem.n_days
+    d = problem.demand.units[0]
+    rounds = problem.rounds
+    first = problem.first_day
+    limit = problem.capacity_limit()  # (S, T - first + 1)
+    lock_units = problem.lock_units()
+    shortage = problem.policy.shortage
+    budget = problem.policy.budget
+    b = MILPBuilder("presale_replenishment" + ("_elastic" if elastic else ""))
+    weight = 0.0 if elastic else 1.0
+
+    # ---- orders: packs n, binary y, production p -------------------------------------------
+    o_sku: list[int] = []
+    o_round: list[int] = []
+    o_n: list[int] = []
+    o_y: list[int] = []
+    o_m: list[int] = []
+    o_arrival: list[int] = []
+    p_order: list[int] = []
+    p_day: list[int] = []
+    p_var: list[int] = []
+    cap_terms: dict[tuple[int, int], tuple[list[int], list[float]]] = {}
+    suffix_dem = np.concatenate([np.cumsum(d[:, ::-1], axis=1)[:, ::-1], np.zeros((N, 1))],
+                                axis=1)  # suffix_dem[i, t-1] = demand of days t..T
+    for i in range(N):
+        s = int(problem.sku_supplier[i])
+        pack = int(sk.pack_size[i])
+        unit_cap = float(sk.capacity_per_unit[i])
+        setup_cap = float(sk.capacity_per_order[i])
+        moq_packs = math.ceil(float(sk.moq[i]) / pack - 1e-9)
+        for r, o in enumerate(rounds):
+            arrival = problem.arrival_day(o, s)
+            if arrival > T:
+                continue
+            days = list(problem.production_days(o, s))
+            lock_packs = lock_units[i] // pack if r == 0 else 0
+            m_cap = math.inf
+            if unit_cap > 0:
+                room = sum(limit[s, t - first] for t in days) - setup_cap
+                m_cap = max(math.floor(room / (unit_cap * pack) + 1e-9), 0)
+            elif setup_cap > limit[s, o - first] + 1e-9:
+                m_cap = 0
+            m_dem = math.inf
+            if sk.clearance_price[i] <= sk.unit_cost[i] + 1e-12:
+                if shortage is Shortage.BACKLOG:
+                    dem = float(suffix_dem[i, 0])
+                else:
+                    dem = float(suffix_dem[i, max(arrival, 1) - 1])
+                m_dem = max(math.ceil(dem / pack - 1e-9), moq_packs, lock_packs)
+            if budget is not None and sk.unit_cost[i] > 0:
+                m_dem = min(m_dem, math.floor(budget / (sk.unit_cost[i] * pack) + 1e-9))
+            big_m = min(m_cap, m_dem)
+            if elastic:  # slack may relax capacity and lock, so keep M large enough for both
+                big_m = max(m_dem if math.isfinite(m_dem) else 0, lock_packs, moq_packs, 1)
+            ub_n = big_m if math.isfinite(big_m) else np.inf
+            n = int(b.add_vars(1, ub=ub_n, integer=True, cost=weight * sk.unit_cost[i] * pack)[0])
+            fixed = float(sp.fixed_order_cost[s] + sk.order_cost[i])
+            y = int(b.add_vars(1, ub=1, integer=True, cost=weight * fixed)[0])
+            k = len(o_sku)
+            o_sku.append(i)
+            o_round.append(r)
+            o_n.append(n)
+            o_y.append(y)
+            o_m.append(int(big_m) if math.isfinite(big_m) else -1)
+            o_arrival.append(max(arrival, 1))
+            if math.isfinite(big_m):
+                b.add_row([n, y], [1.0, -float(big_m)], hi=0.0, name=f"link[{i},{r}]")
+            else:
+                # no finite M: link through a huge M keeps y meaningful for fixed costs
+                b.add_row([n, y], [1.0, -1e9], hi=0.0, name=f"link[{i},{r}]")
+            if moq_packs > 0:
+                b.add_row([n, y], [1.0, -float(moq_packs)], lo=0.0, name=f"moq[{i},{r}]")
+            key = (s, o)
+            if setup_cap > 0:
+                cap_terms.setdefault(key, ([], []))
+                cap_terms[key][0].append(y)
+                cap_terms[key][1].append(setup_cap)
+            if len(days) == 1:
+                p_order.append(k)
+                p_day.append(days[0])
+                p_var.append(-1)
+                if unit_cap > 0:
+                    cap_terms.setdefault(key, ([], []))
+                    cap_terms[key][0].append(n)
+                    cap_terms[key][1].append(unit_cap * pack)
+            else:
+                ub_p = pack * big_m if math.isfinite(big_m) else np.inf
+                pv = b.add_vars(len(days), ub=ub_p, integer=True)
+                b.add_row(
+                    [*pv.tolist(), n], [1.0] * len(days) + [-float(pack)], lo=0.0, hi=0.0,
+                    name=f"make[{i},{r}]",
+                )
+                for t, v in zip(days, pv.tolist(), strict=True):
+                    p_order.append(k)
+                    p_day.append(t)
+                    p_var.append(v)
+                    if unit_cap > 0:
+                        cap_terms.setdefault((s, t), ([], []))
+                        cap_terms[(s, t)][0].append(v)
+                        cap_terms[(s, t)][1].append(unit_cap)
+
+    order_sku = np.asarray(o_sku, dtype=np.int64)
+    order_n = np.asarray(o_n, dtype=np.int64)
+    arrival_arr = np.asarray(o_arrival, dtype=np.int64)
+
+    # ---- inventory, sales, backlog ----------------------------------------------------------
+    inv = np.full((N, T), -1, dtype=np.int64)
+    sold = np.full((N, T), -1, dtype=np.int64)
+    back = np.full((N, T), -1, dtype=np.int64)
+    m_arr = np.asarray(o_m, dtype=float)
+    m_arr[m_arr < 0] = np.inf
+    for i in range(N):
+        mask = order_sku == i
+        packs_max = float(np.sum(m_arr[mask]) * sk.pack_size[i])
+        inv_ub = float(sk.initial_stock[i]) + packs_max
+        hold = np.full(T, weight * sk.holding_cost[i])
+        hold[-1] -= weight * sk.clearance_price[i]
+        inv[i] = b.add_vars(T, ub=inv_ub, integer=True, cost=hold)
+        if shortage is Shortage.BACKLOG:
+            cost = np.full(T, weight * sk.backlog_cost[i])
+            cost[-1] += weight * sk.shortage_penalty[i]
+            back[i] = b.add_vars(T, ub=float(d[i].sum()), integer=True, cost=cost)
+        else:
+            lo = d[i].astype(float) if shortage is Shortage.NONE else 0.0
+            sold[i] = b.add_vars(T, lb=lo, ub=d[i].astype(float), integer=True,
+                                 cost=-weight * sk.shortage_penalty[i])
+            b.c0 += weight * float(sk.shortage_penalty[i] * d[i].sum())
+        arrivals_by_day: dict[int, list[int]] = {}
+        for k in np.flatnonzero(mask).tolist():
+            arrivals_by_day.setdefault(int(arrival_arr[k]), []).append(int(order_n[k]))
+        pack = float(sk.pack_size[i])
+        for t in range(1, T + 1):
+            cols = [int(inv[i, t - 1])]
+            vals = [1.0]
+            if t > 1:
+                cols.append(int(inv[i, t - 2]))
+                vals.append(-1.0)
+            for n in arrivals_by_day.get(t, []):
+                cols.append(n)
+                vals.append(-pack)
+            rhs = float(sk.initial_stock[i]) if t == 1 else 0.0
+            if shortage is Shortage.BACKLOG:
+                cols.append(int(back[i, t - 1]))
+                vals.append(-1.0)
+                if t > 1:
+                    cols.append(int(back[i, t - 2]))
+                    vals.append(1.0)
+                rhs -= float(d[i, t - 1])
+            else:
+                cols.append(int(sold[i, t - 1]))
+                vals.append(1.0)
+            b.add_row(cols, vals, lo=rhs, hi=rhs, name=f"balance[{i},{t}]")
+
+    # ---- capacity, lock, storage, budget ---------------------------------------------------
+    elastic_vars: dict[str, list[int]] = {"capacity": [], "lock": [], "storage": [], "budget": []}
+    cap_rows: dict[tuple[int, int], int] = {}
+    for (s, t), (cols, vals) in sorted(cap_terms.items()):
+        lim = float(limit[s, t - first])
+        c, v = list(cols), list(vals)
+        if elastic:
+            e = int(b.add_vars(1, cost=1.0)[0])
+            elastic_vars["capacity"].append(e)
+            c.append(e)
+            v.append(-1.0)
+        cap_rows[(s, t)] = b.add_row(c, v, hi=lim, name=f"capacity[{sp.ids[s]},{t}]")
+    lock_rows: dict[int, int] = {}
+    first_orders = {int(order_sku[k]): k for k in range(len(o_sku)) if o_round[k] == 0}
+    for i in range(N):
+        need = int(lock_units[i])
+        if need <= 0:
+            continue
+        k = first_orders.get(i)
+        c = [] if k is None else [int(order_n[k])]
+        v = [] if k is None else [float(sk.pack_size[i])]
+        if elastic:
+            e = int(b.add_vars(1, cost=1.0)[0])
+            elastic_vars["lock"].append(e)
+            c.append(e)
+            v.append(1.0)
+        lock_rows[i] = b.add_row(c, v, lo=float(need), name=f"lock[{sk.ids[i]}]")
+    if problem.policy.storage_capacity is not None:
+        for t in range(T):
+            c, v = inv[:, t].tolist(), [1.0] * N
+            if elastic:
+                e = int(b.add_vars(1, cost=1.0)[0])
+                elastic_vars["storage"].append(e)
+                c.append(e)
+                v.append(-1.0)
+            b.add_row(c, v, hi=float(problem.policy.storage_capacity), name=f"storage[{t + 1}]")
+    if budget is not None and o_n:
+        c = list(o_n)
+        v = [float(sk.unit_cost[o_sku[k]] * sk.pack_size[o_sku[k]]) for k in range(len(o_n))]
+        if elastic:
+            e = int(b.add_vars(1, cost=1.0)[0])
+            elastic_vars["budget"].append(e)
+            c.append(e)
+            v.append(-1.0)
+        b.add_row(c, v, hi=float(budget), name="budget")
+
+    return Formulation(
+        model=b.build(),
+        order_sku=order_sku,
+        order_round=np.asarray(o_round, dtype=np.int64),
+        order_n=order_n,
+        order_y=np.asarray(o_y, dtype=np.int64),
+        big_m=np.asarray(o_m, dtype=np.int64),
+        prod_order=np.asarray(p_order, dtype=np.int64),
+        prod_day=np.asarray(p_day, dtype=np.int64),
+        prod_var=np.asarray(p_var, dtype=np.int64),
+        inv=inv,
+        sold=sold,
+        back=back,
+        cap_rows=cap_rows,
+        lock_rows=lock_rows,
+        elastic_vars={k: tuple(v) for k, v in elastic_vars.items()},
+    )

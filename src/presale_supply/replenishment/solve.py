@@ -1,0 +1,313 @@
+"""Solve a planning problem: pre-check, build, solve, extract, check, explain.
+
+``solve(problem)`` is a free function built from public parts (:func:`precheck`,
+:func:`~presale_supply.replenishment.formulation.build_formulation`,
+:func:`~presale_supply.backends.base.get_backend`, :func:`extract_plan`,
+:func:`~presale_supply.replenishment.checker.check_plan`, :func:`diagnose`), so a user can rebuild
+it or stop after any step.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from presale_supply.backends.base import (
+    ProgressCallback,
+    RawSolution,
+    SolveOptions,
+    Status,
+    get_backend,
+    relative_gap,
+    stdout_to_stderr,
+)
+from presale_supply.data import Problem, Shortage
+from presale_supply.exceptions import PlanCheckError
+from presale_supply.replenishment.checker import PlanArrays, check_plan
+from presale_supply.replenishment.formulation import Formulation, build_formulation
+from presale_supply.replenishment.plan import PlanResult
+
+__all__ = ["diagnose", "extract_plan", "precheck", "solve"]
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if abs(x - round(x)) < 1e-9 else f"{x:,.2f}"
+
+
+def _days(days: list[int]) -> str:
+    if not days:
+        return "no days"
+    return f"day {days[0]}" if len(days) == 1 else f"days {days[0]}-{days[-1]}"
+
+
+def precheck(problem: Problem) -> list[str]:
+    """Arithmetic checks that prove infeasibility before any solver runs.
+
+    For each supplier: does the first (lock) round arrive within the campaign, and does the lock
+    fit in the supplier's capacity (after the buffer) over the lock round's production days?
+
+    Returns
+    -------
+    list of str
+        One finding per problem found, in planner words; empty when nothing is wrong.
+    """
+    findings: list[str] = []
+    sk, sp = problem.skus, problem.suppliers
+    lock = problem.lock_units()
+    limit = problem.capacity_limit()
+    first = problem.first_day
+    o = problem.rounds[0]
+    buf = problem.policy.capacity_buffer
+    ratio = problem.policy.lock_ratio
+    expected = problem.demand.expected().sum(axis=1)
+    for s in range(len(sp)):
+        members = np.flatnonzero((problem.sku_supplier == s) & (lock > 0))
+        if len(members) == 0:
+            continue
+        arrival = problem.arrival_day(o, s)
+        if arrival > problem.n_days:
+            findings.append(
+                f"Supplier {sp.ids[s]}: the lock round is ordered on day {o} and with a lead "
+                f"time of {int(sp.lead_time_days[s])} days arrives on day {arrival}, after the "
+                f"campaign ends (day {problem.n_days}); its {len(members)} SKUs cannot be locked. "
+                "Place the lock round earlier."
+            )
+            continue
+        days = list(problem.production_days(o, s))
+        avail = float(sum(limit[s, t - first] for t in days))
+        setup = float(sk.capacity_per_order[members].sum())
+        per_unit = sk.capacity_per_unit[members]
+        need = float((per_unit * lock[members]).sum()) + setup
+        if need <= avail + 1e-9:
+            continue
+        agreement = bool(sp.capacity_guarantee[s])
+        cap_words = (
+            f"{1 - buf:.0%} of its capacity (the {buf:.0%} reserve is kept)"
+            if agreement
+            else "its capacity"
+        )
+        exp_load = float((per_unit * expected[members]).sum())
+        max_ratio = (avail - setup) / exp_load if exp_load > 0 else 0.0
+        share = (1 - buf) if agreement else 1.0
+        daily_needed = need / (len(days) * share)
+        per_day = avail / len(days)
+        extra_days = math.ceil((need - avail) / per_day) if per_day > 0 else None
+        top = members[np.argsort(-(per_unit * lock[members]))][:5]
+        names = ", ".join(f"{sk.ids[i]} ({_fmt(lock[i])} units)" for i in top)
+        more = f" and {len(members) - len(top)} more" if len(members) > len(top) else ""
+        options = [f"lower lock_ratio to at most {max(max_ratio, 0):.2f}"]
+        options.append(f"raise capacity_per_day to at least {_fmt(math.ceil(daily_needed))}")
+        if extra_days is not None:
+            options.append(f"order the lock round {extra_days} day(s) earlier (day "
+                           f"{o - extra_days})")
+        findings.append(
+            f"Supplier {sp.ids[s]} cannot make the {ratio:.0%} lock: the first round (ordered "
+            f"day {o}, arriving day {max(arrival, 1)}) needs {_fmt(need)} capacity units on "
+            f"{_days(days)} for {len(members)} SKUs [{names}{more}], but {cap_words} on those "
+            f"days is {_fmt(avail)}. The lock exceeds it by {_fmt(need - avail)} units "
+            f"({(need - avail) / max(avail, 1e-9):.0%}). Options: " + "; ".join(options) + "."
+        )
+    return findings
+
+
+def extract_plan(problem: Problem, form: Formulation, x: np.ndarray) -> PlanArrays:
+    """Turn a solution vector of ``form`` into :class:`PlanArrays` (values rounded to whole
+    numbers; the checker verifies the result)."""
+    xr = np.rint(np.asarray(x, dtype=float)).astype(np.int64)
+    sk = problem.skus
+    N, T = len(sk), problem.n_days
+    R = len(problem.rounds)
+    units = np.zeros((N, R), dtype=np.int64)
+    packs = xr[form.order_n]
+    units[form.order_sku, form.order_round] = packs * sk.pack_size[form.order_sku]
+    k = form.prod_order
+    prod_units = np.where(form.prod_var >= 0, xr[np.maximum(form.prod_var, 0)],
+                          units[form.order_sku[k], form.order_round[k]])
+    on_hand = xr[form.inv]
+    d = problem.demand.units[0]
+    if problem.policy.shortage is Shortage.BACKLOG:
+        backlog = xr[form.back]
+        prev = np.concatenate([np.zeros((N, 1), dtype=np.int64), backlog[:, :-1]], axis=1)
+        sold = prev + d - backlog
+    else:
+        backlog = np.zeros((N, T), dtype=np.int64)
+        sold = xr[form.sold]
+    return PlanArrays(
+        order_units=units,
+        prod_sku=form.order_sku[k],
+        prod_round=form.order_round[k],
+        prod_day=form.prod_day,
+        prod_units=prod_units,
+        sold=sold,
+        on_hand=on_hand,
+        backlog=backlog,
+    )
+
+
+def diagnose(problem: Problem, solver: str = "cpsat", time_limit: float = 30.0) -> list[str]:
+    """Explain an infeasible problem by an elastic re-solve.
+
+    Capacity, lock, storage and budget rows get non-negative slack; the elastic model minimises
+    total slack. Every positive slack is reported in planner words: which supplier and days are
+    overloaded and by how much (and which SKUs are made then), which SKUs' locks are short.
+
+    Returns
+    -------
+    list of str
+        Findings; empty if the elastic model needs no slack (then the cause is elsewhere).
+    """
+    findings = precheck(problem)
+    if findings:
+        return findings
+    form = build_formulation(problem, elastic=True)
+    with stdout_to_stderr():
+        raw = get_backend(solver).solve(form.model, SolveOptions(time_limit=time_limit))
+    if raw.x is None:
+        return [f"the elastic re-solve found no solution either ({raw.message})."]
+    x = raw.x
+    sk, sp = problem.skus, problem.suppliers
+    plan = extract_plan(problem, form, x)
+    slack_of = {}
+    for kind, cols in form.elastic_vars.items():
+        for c in cols:
+            slack_of[c] = kind
+    model = form.model
+    by_supplier: dict[int, list[tuple[int, float]]] = {}
+    for (s, t), row in form.cap_rows.items():
+        cols, vals = model.row(row)
+        slack = sum(x[c] for c in cols if slack_of.get(int(c)) == "capacity")
+        if slack > 1e-6:
+            by_supplier.setdefault(s, []).append((t, float(slack)))
+    limit = problem.capacity_limit()
+    for s, items in sorted(by_supplier.items()):
+        days = [t for t, _ in items]
+        total = sum(v for _, v in items)
+        made = {i for i, t, u in zip(plan.prod_sku.tolist(), plan.prod_day.tolist(),
+                                     plan.prod_units.tolist(), strict=True)
+                if t in days and u > 0 and problem.sku_supplier[i] == s}
+        names = ", ".join(sorted(sk.ids[i] for i in made)[:8])
+        lim = limit[s, days[0] - problem.first_day]
+        findings.append(
+            f"Supplier {sp.ids[s]} is overloaded on {len(days)} day(s) ({', '.join(map(str, days[:10]))}"
+            f"{'...' if len(days) > 10 else ''}) by {_fmt(total)} capacity units in total over a "
+            f"limit of {_fmt(lim)} per day ({1 - problem.policy.capacity_buffer:.0%} of capacity "
+            f"under agreement); SKUs made then: {names or 'none'}."
+        )
+    for i, row in form.lock_rows.items():
+        cols, _ = model.row(row)
+        slack = sum(x[c] for c in cols if slack_of.get(int(c)) == "lock")
+        if slack > 1e-6:
+            findings.append(
+                f"SKU {sk.ids[i]}: the lock cannot be met; {_fmt(slack)} units short of "
+                f"{_fmt(problem.lock_units()[i])}."
+            )
+    for kind in ("storage", "budget"):
+        tot = sum(x[c] for c in form.elastic_vars[kind])
+        if tot > 1e-6:
+            findings.append(f"The {kind} limit is exceeded by {_fmt(tot)} in total.")
+    return findings
+
+
+def solve(
+    problem: Problem,
+    solver: str = "cpsat",
+    *,
+    time_limit: float | None = 60.0,
+    threads: int = 1,
+    seed: int = 0,
+    gap: float = 1e-6,
+    node_limit: int | None = None,
+    work_limit: float | None = None,
+    log: bool = False,
+    progress: ProgressCallback | None = None,
+    explain: bool = True,
+) -> PlanResult:
+    """Plan ``problem`` with the chosen backend and return a checked :class:`PlanResult`.
+
+    Parameters
+    ----------
+    problem : Problem
+    solver : str
+        ``"cpsat"`` (default), ``"scip"``, ``"highs"`` (OR-Tools MathOpt), ``"cbc"`` or
+        ``"pulp-highs"`` (PuLP).
+    time_limit, threads, seed, gap, node_limit, work_limit, log, progress
+        See :class:`~presale_supply.backends.base.SolveOptions`.
+    explain : bool
+        When the problem is infeasible, run :func:`diagnose` and put the findings in
+        ``result.diagnosis``.
+
+    Returns
+    -------
+    PlanResult
+        Status OPTIMAL only when proven within ``gap``; a run stopped at a limit is FEASIBLE
+        with its gap.
+
+    Raises
+    ------
+    PlanCheckError
+        If a solver returned a plan that fails the independent checker (never returned).
+    SolverUnavailableError
+        Unknown solver name or solver package missing.
+    """
+    t0 = time.perf_counter()
+    options = SolveOptions(
+        time_limit=time_limit, threads=threads, seed=seed, gap=gap, node_limit=node_limit,
+        work_limit=work_limit, log=log, progress=progress,
+    )
+    backend = get_backend(solver)
+    findings = precheck(problem)
+    if findings:
+        return PlanResult(
+            status=Status.INFEASIBLE, objective=None, bound=None, gap=None,
+            solver=backend.version(), seconds=time.perf_counter() - t0,
+            message="infeasible by the capacity pre-check (no solver run)", problem=problem,
+            diagnosis=tuple(findings),
+        )
+    form = build_formulation(problem)
+    m = form.model
+    size = {"variables": m.n_vars, "integer_variables": m.n_integer, "rows": m.n_rows,
+            "nonzeros": int(len(m.data))}
+    with stdout_to_stderr():
+        raw: RawSolution = backend.solve(m, options)
+    if not raw.status.has_solution or raw.x is None:
+        diag: tuple[str, ...] = ()
+        if raw.status is Status.INFEASIBLE and explain:
+            diag = tuple(diagnose(problem, solver,
+                                  time_limit=min(time_limit or 60.0, 60.0)))
+        return PlanResult(
+            status=raw.status if raw.status is not Status.OPTIMAL else Status.ERROR,
+            objective=None, bound=raw.bound, gap=None, solver=raw.solver,
+            seconds=time.perf_counter() - t0, message=raw.message, problem=problem,
+            model_size=size, diagnosis=diag,
+        )
+    arrays = extract_plan(problem, form, raw.x)
+    report = check_plan(problem, arrays)
+    if not report.ok:
+        raise PlanCheckError(
+            f"the plan returned by {raw.solver} fails the independent check "
+            f"({len(report.violations)} violations); it is not returned.",
+            report.violations,
+        )
+    objective = report.costs["total"]
+    message = raw.message
+    if raw.objective is not None and abs(raw.objective - objective) > 1e-6 * max(
+        1.0, abs(objective)
+    ):
+        message += (f"; note: solver objective {raw.objective:.6f} differs from the "
+                    f"recomputed cost {objective:.6f}")
+    bound = raw.bound
+    if bound is not None and bound > objective:
+        bound = min(bound, objective) if bound - objective <= 1e-6 * max(1, abs(objective)) \
+            else bound
+    status = raw.status
+    g = relative_gap(objective, bound)
+    if status is Status.OPTIMAL and g is not None and g > gap + 1e-9:
+        status = Status.FEASIBLE
+        message += f"; the solver stopped at a gap of {g:.3%}, above the tolerance {gap:g}"
+    return PlanResult(
+        status=status, objective=objective, bound=bound, gap=g, solver=raw.solver,
+        seconds=time.perf_counter() - t0, message=message, problem=problem, arrays=arrays,
+        check=report, model_size=size,
+    )

@@ -1,0 +1,383 @@
+"""The canonical order table of the SLA checker and its loaders.
+
+Columns (canonical names; a :class:`ColumnMapping` renames a user's own columns to these):
+
+=============  ========  ====================================================================
+column         required  meaning
+=============  ========  ====================================================================
+order_id       yes       order identifier (repeats are reported, never merged or dropped)
+paid_at        yes       balance payment time: the promise clock starts here
+origin         yes       where the parcel leaves from (warehouse region, seller state, ...)
+destination    yes       where it goes (customer region)
+warehouse      no        the warehouse that picks and packs it (defaults to ``origin``)
+carrier        no        carrier name (e.g. SF, JD)
+sku            no        stock-keeping unit, needed for stock waits
+quantity       no        units of ``sku`` in the order (whole number >= 1, default 1)
+promised_by    no        a promised date or time, used by ``PromiseRule.from_column``
+shipped_at     no        hand-over to the carrier
+delivered_at   no        delivery to the customer
+status         no        free-text order status; used only by the data-quality report
+=============  ========  ====================================================================
+
+Timestamps are either all timezone-aware (any offsets, converted to UTC) or all naive and read
+in the declared zone ``tz``. Empty cells are kept as missing and counted by the data-quality
+report of :func:`presale_supply.sla.audit.audit`; they are never dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from presale_supply.exceptions import InputError
+from presale_supply.sla._time import NAT, parse_instants
+from presale_supply.validation import numeric_column, require_columns
+
+__all__ = [
+    "OPTIONAL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "Category",
+    "ColumnMapping",
+    "OrderTable",
+    "read_orders",
+]
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("order_id", "paid_at", "origin", "destination")
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "warehouse",
+    "carrier",
+    "sku",
+    "quantity",
+    "promised_by",
+    "shipped_at",
+    "delivered_at",
+    "status",
+)
+TIME_COLUMNS: tuple[str, ...] = ("paid_at", "promised_by", "shipped_at", "delivered_at")
+CATEGORY_COLUMNS: tuple[str, ...] = (
+    "origin",
+    "destination",
+    "warehouse",
+    "carrier",
+    "sku",
+    "status",
+)
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Map canonical column names to the names used in a user's file.
+
+    Parameters
+    ----------
+    names : mapping of str to str
+        ``{canonical: user_name}``, e.g. ``{"paid_at": "order_approved_at"}``. Canonical names
+        not mentioned are expected under their own name.
+
+    Raises
+    ------
+    InputError
+        If a key is not a canonical column or two canonical columns map to one user column.
+    """
+
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        valid = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+        for key in self.names:
+            if key not in valid:
+                raise InputError(
+                    f"column mapping names an unknown canonical column; valid: {list(valid)}.",
+                    value=key,
+                )
+        targets = list(self.names.values())
+        dup = [t for t in targets if targets.count(t) > 1]
+        if dup:
+            raise InputError("column mapping uses one source column twice.", value=dup[0])
+
+    @classmethod
+    def parse(cls, text: str) -> ColumnMapping:
+        """Parse ``"paid_at=order_approved_at,origin=seller_state"`` (used by the CLI)."""
+        names: dict[str, str] = {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            if "=" not in part:
+                raise InputError("column mapping entries look like canonical=yours.", value=part)
+            key, _, val = part.partition("=")
+            names[key.strip()] = val.strip()
+        return cls(names)
+
+    def apply(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Return ``df`` with the user's columns renamed to canonical names."""
+        reverse = {user: canon for canon, user in self.names.items()}
+        return df.rename(columns=reverse)
+
+
+@dataclass(frozen=True)
+class Category:
+    """A categorical column: integer ``codes`` (``-1`` = missing) into ``labels``."""
+
+    codes: np.ndarray
+    labels: np.ndarray
+
+    @classmethod
+    def from_values(cls, values: pd.Series | np.ndarray) -> Category:
+        """Factorize values; blanks and NaN become missing (code ``-1``)."""
+        series = pd.Series(values)
+        if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
+            series = series.astype("string").str.strip().replace("", pd.NA)
+        codes, labels = pd.factorize(series, use_na_sentinel=True)
+        return cls(
+            codes=codes.astype(np.int32), labels=np.asarray(labels, dtype=object).astype(str)
+        )
+
+    @classmethod
+    def missing(cls, n: int) -> Category:
+        """A column with every value missing."""
+        return cls(codes=np.full(n, -1, dtype=np.int32), labels=np.array([], dtype=object))
+
+    def values(self) -> np.ndarray:
+        """Return the labels per row (``None`` where missing)."""
+        labels = np.append(self.labels.astype(object), None)
+        return labels[self.codes]
+
+    def code_of(self, label: str) -> int:
+        """Code of ``label``, or -1 if it does not occur."""
+        hits = np.flatnonzero(self.labels == label)
+        return int(hits[0]) if hits.size else -1
+
+
+@dataclass(frozen=True)
+class OrderTable:
+    """Validated orders as numpy arrays (one entry per input row, in input order).
+
+    Instants are int64 nanoseconds since the epoch in UTC, ``NAT`` where missing. ``present``
+    lists the optional columns the input had. ``tz`` is the zone in which local days, cut-offs
+    and calendar dates are read.
+    """
+
+    order_id: np.ndarray
+    order_key: np.ndarray
+    paid_at: np.ndarray
+    origin: Category
+    destination: Category
+    warehouse: Category
+    carrier: Category
+    sku: Category
+    status: Category
+    quantity: np.ndarray
+    promised_by: np.ndarray
+    shipped_at: np.ndarray
+    delivered_at: np.ndarray
+    tz: str = "UTC"
+    present: frozenset[str] = frozenset()
+    source: str = "<orders>"
+
+    def __len__(self) -> int:
+        return int(self.paid_at.shape[0])
+
+    @classmethod
+    def from_arrays(
+        cls,
+        *,
+        order_id: np.ndarray,
+        paid_at: np.ndarray,
+        origin: np.ndarray | Category,
+        destination: np.ndarray | Category,
+        warehouse: np.ndarray | Category | None = None,
+        carrier: np.ndarray | Category | None = None,
+        sku: np.ndarray | Category | None = None,
+        quantity: np.ndarray | None = None,
+        promised_by: np.ndarray | None = None,
+        shipped_at: np.ndarray | None = None,
+        delivered_at: np.ndarray | None = None,
+        tz: str = "UTC",
+        source: str = "<arrays>",
+    ) -> OrderTable:
+        """Build a table from arrays without parsing (instants given as int64 UTC ns or
+        ``datetime64``; categories as label arrays or :class:`Category`).
+
+        Raises
+        ------
+        InputError
+            If the arrays differ in length.
+        """
+        n = len(paid_at)
+        present: set[str] = set()
+
+        def inst(a: np.ndarray | None, name: str) -> np.ndarray:
+            if a is None:
+                return np.full(n, NAT, dtype=np.int64)
+            present.add(name)
+            arr = np.asarray(a)
+            if arr.dtype.kind == "M":
+                arr = arr.astype("datetime64[ns]").view(np.int64)
+            if len(arr) != n:
+                raise InputError(f"{name} has {len(arr)} values, paid_at has {n}.", column=name)
+            return arr.astype(np.int64, copy=False)
+
+        def cat(a: np.ndarray | Category | None, name: str) -> Category:
+            if a is None:
+                return Category.missing(n)
+            present.add(name)
+            c = a if isinstance(a, Category) else Category.from_values(np.asarray(a))
+            if len(c.codes) != n:
+                raise InputError(f"{name} has {len(c.codes)} values, paid_at has {n}.")
+            return c
+
+        ids = np.asarray(order_id)
+        if len(ids) != n:
+            raise InputError(f"order_id has {len(ids)} values, paid_at has {n}.")
+        key = ids.astype(np.int64) if ids.dtype.kind in "iu" else pd.factorize(ids)[0]
+        if quantity is not None:
+            present.add("quantity")
+            qty = np.asarray(quantity, dtype=np.int64)
+        else:
+            qty = np.ones(n, dtype=np.int64)
+        org = cat(origin, "origin")
+        present.discard("origin")
+        dst = cat(destination, "destination")
+        present.discard("destination")
+        return cls(
+            order_id=ids,
+            order_key=np.asarray(key, dtype=np.int64),
+            paid_at=inst(paid_at, "paid_at"),
+            origin=org,
+            destination=dst,
+            warehouse=cat(warehouse, "warehouse") if warehouse is not None else org,
+            carrier=cat(carrier, "carrier"),
+            sku=cat(sku, "sku"),
+            status=Category.missing(n),
+            quantity=qty,
+            promised_by=inst(promised_by, "promised_by"),
+            shipped_at=inst(shipped_at, "shipped_at"),
+            delivered_at=inst(delivered_at, "delivered_at"),
+            tz=tz,
+            present=frozenset(present - {"paid_at"}),
+            source=source,
+        )
+
+    @classmethod
+    def from_frame(
+        cls,
+        df: pd.DataFrame,
+        *,
+        tz: str = "UTC",
+        mapping: ColumnMapping | Mapping[str, str] | None = None,
+        source: str = "<orders>",
+        allow_extra_columns: bool = False,
+    ) -> OrderTable:
+        """Validate a DataFrame of orders (see the module docstring for the columns).
+
+        Parameters
+        ----------
+        df : DataFrame
+            One row per order.
+        tz : str
+            IANA zone of naive timestamps and of local days (default ``"UTC"``).
+        mapping : ColumnMapping or dict, optional
+            ``{canonical: your_column}``.
+        source : str
+            Name used in error messages (a file name).
+        allow_extra_columns : bool
+            Ignore columns that are neither canonical nor mapped (default: they are an error,
+            so that a typo in a column name is not ignored).
+
+        Raises
+        ------
+        InputError
+            Missing required columns, unknown columns, unreadable timestamps, bad quantities;
+            the message names file, row, column and value.
+        """
+        if mapping is not None and not isinstance(mapping, ColumnMapping):
+            mapping = ColumnMapping(dict(mapping))
+        if mapping is not None:
+            df = mapping.apply(df)
+        if allow_extra_columns:
+            keep = [c for c in df.columns if c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+            df = df[keep]
+        require_columns(df, REQUIRED_COLUMNS, OPTIONAL_COLUMNS, source)
+        df = df.reset_index(drop=True)
+        n = len(df)
+        present = frozenset(c for c in OPTIONAL_COLUMNS if c in df.columns)
+        times = {
+            c: (
+                parse_instants(df[c], tz=tz, source=source, column=c)
+                if c in df.columns
+                else np.full(n, NAT, dtype=np.int64)
+            )
+            for c in TIME_COLUMNS
+        }
+        cats = {
+            c: Category.from_values(df[c]) if c in df.columns else Category.missing(n)
+            for c in CATEGORY_COLUMNS
+        }
+        if "warehouse" not in df.columns:
+            cats["warehouse"] = cats["origin"]
+        ids_raw = df["order_id"]
+        id_missing = ids_raw.isna().to_numpy() | (
+            ids_raw.astype("string").str.strip() == ""
+        ).fillna(True).to_numpy(dtype=bool)
+        if id_missing.any():
+            k = int(np.flatnonzero(id_missing)[0])
+            raise InputError(
+                "order_id is required in every row (the cell is empty).",
+                file=source,
+                row=k + 1,
+                column="order_id",
+                value=None,
+            )
+        ids = ids_raw.astype(str).str.strip().to_numpy(dtype=object)
+        key = pd.factorize(ids)[0].astype(np.int64)
+        qty = (
+            numeric_column(df, "quantity", source, minimum=1, integer=True)
+            if "quantity" in df.columns
+            else np.ones(n, dtype=np.int64)
+        )
+        return cls(
+            order_id=ids,
+            order_key=key,
+            paid_at=times["paid_at"],
+            origin=cats["origin"],
+            destination=cats["destination"],
+            warehouse=cats["warehouse"],
+            carrier=cats["carrier"],
+            sku=cats["sku"],
+            status=cats["status"],
+            quantity=np.asarray(qty, dtype=np.int64),
+            promised_by=times["promised_by"],
+            shipped_at=times["shipped_at"],
+            delivered_at=times["delivered_at"],
+            tz=tz,
+            present=present,
+            source=source,
+        )
+
+
+def read_orders(
+    path: str | Path,
+    *,
+    tz: str = "UTC",
+    mapping: ColumnMapping | Mapping[str, str] | None = None,
+    allow_extra_columns: bool = False,
+) -> OrderTable:
+    """Read an orders CSV into an :class:`OrderTable` (see :meth:`OrderTable.from_frame`).
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read or its content is invalid.
+    """
+    path = Path(path)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except FileNotFoundError as exc:
+        raise InputError("file not found.", file=str(path)) from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"cannot read as CSV: {exc}", file=str(path)) from exc
+    return OrderTable.from_frame(
+        df, tz=tz, mapping=mapping, source=str(path), allow_extra_columns=allow_extra_columns
+    )
