@@ -90,27 +90,23 @@ def parse_instants(raw: pd.Series, *, tz: str, source: str, column: str) -> np.n
     blank = (text == "").fillna(True).to_numpy(dtype=bool)
     empty = isna | blank
     cleaned = text.where(~pd.Series(empty, index=raw.index), None)
+    has_offset = cleaned.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True).fillna(False)
+    offs = has_offset.to_numpy(dtype=bool)
+    aware = bool(offs[~empty].all()) if (~empty).any() else False
+    if (~empty).any() and offs[~empty].any() and not aware:
+        k = int(np.flatnonzero(~empty & (offs != offs[np.flatnonzero(~empty)[0]]))[0])
+        raise InputError(
+            "mixes timestamps with and without a UTC offset; give all values an offset, or "
+            "none and declare the zone.",
+            file=source,
+            row=k + 1,
+            column=column,
+            value=raw.iloc[k],
+        )
     try:
-        parsed = pd.to_datetime(cleaned, errors="coerce", format="ISO8601")
+        parsed = pd.to_datetime(cleaned, errors="coerce", format="ISO8601", utc=aware)
     except (ValueError, TypeError):
-        parsed = None
-    if parsed is None or parsed.dtype == object:
-        try:
-            parsed = pd.to_datetime(cleaned, errors="coerce", format="mixed")
-        except (ValueError, TypeError) as exc:
-            raise InputError(
-                "mixes timestamps with and without a UTC offset; give all values an offset, or "
-                "none and declare the zone.",
-                file=source,
-                column=column,
-            ) from exc
-        if parsed.dtype == object:
-            raise InputError(
-                "mixes timestamps with different UTC offsets or with and without offset; "
-                "give all values an offset, or none and declare the zone.",
-                file=source,
-                column=column,
-            )
+        parsed = pd.to_datetime(cleaned, errors="coerce", format="mixed", utc=aware)
     bad = parsed.isna().to_numpy() & ~empty
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
@@ -143,9 +139,11 @@ def _localize(series: pd.Series, tz: str) -> np.ndarray:
 
 def to_datetime_index(ns: np.ndarray, tz: str) -> pd.DatetimeIndex:
     """Return int64 UTC nanoseconds as a time-zone-aware index in ``tz`` (``NAT`` -> NaT)."""
-    return pd.DatetimeIndex(np.asarray(ns, dtype=np.int64).view("datetime64[ns]")).tz_localize(
-        "UTC"
-    ).tz_convert(tz)
+    return (
+        pd.DatetimeIndex(np.asarray(ns, dtype=np.int64).view("datetime64[ns]"))
+        .tz_localize("UTC")
+        .tz_convert(tz)
+    )
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,9 @@ GROUP_KEYS: tuple[str, ...] = (
 _COUNT_NAMES = ("on_time", "late", "not_eligible", "undetermined")
 
 
-def _quality_flags(orders: OrderTable, clock: PromiseClock, delivered_statuses: Sequence[str]) -> np.ndarray:
+def _quality_flags(
+    orders: OrderTable, clock: PromiseClock, delivered_statuses: Sequence[str]
+) -> np.ndarray:
     n = len(orders)
     flags = np.zeros(n, dtype=np.uint16)
 
@@ -202,7 +204,9 @@ def combine_groups(
     return inv.astype(np.int64), keys
 
 
-def status_counts(status: np.ndarray, groups: np.ndarray | None = None, n_groups: int = 1) -> np.ndarray:
+def status_counts(
+    status: np.ndarray, groups: np.ndarray | None = None, n_groups: int = 1
+) -> np.ndarray:
     """Counts per group and status: array of shape ``(n_groups, 4)``."""
     s = status.astype(np.int64)
     if groups is None:

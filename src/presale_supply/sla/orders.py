@@ -27,7 +27,7 @@ report of :func:`presale_supply.sla.audit.audit`; they are never dropped.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -128,7 +128,8 @@ class Category:
         """Factorize values; blanks and NaN become missing (code ``-1``)."""
         series = pd.Series(values)
         if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
-            series = series.astype("string").str.strip().replace("", pd.NA)
+            stripped = series.astype("string").str.strip()
+            series = stripped.mask(stripped == "")
         codes, labels = pd.factorize(series, use_na_sentinel=True)
         return cls(
             codes=codes.astype(np.int32), labels=np.asarray(labels, dtype=object).astype(str)
@@ -141,7 +142,8 @@ class Category:
 
     def values(self) -> np.ndarray:
         """Return the labels per row (``None`` where missing)."""
-        labels = np.append(self.labels.astype(object), None)
+        labels = np.empty(len(self.labels) + 1, dtype=object)
+        labels[:-1] = self.labels
         return labels[self.codes]
 
     def code_of(self, label: str) -> int:
@@ -178,6 +180,29 @@ class OrderTable:
 
     def __len__(self) -> int:
         return int(self.paid_at.shape[0])
+
+    def take(self, rows: np.ndarray) -> OrderTable:
+        """The sub-table of the given 0-based row positions (categories keep their labels)."""
+
+        def sub(c: Category) -> Category:
+            return Category(codes=c.codes[rows], labels=c.labels)
+
+        return replace(
+            self,
+            order_id=self.order_id[rows],
+            order_key=self.order_key[rows],
+            paid_at=self.paid_at[rows],
+            origin=sub(self.origin),
+            destination=sub(self.destination),
+            warehouse=sub(self.warehouse),
+            carrier=sub(self.carrier),
+            sku=sub(self.sku),
+            status=sub(self.status),
+            quantity=self.quantity[rows],
+            promised_by=self.promised_by[rows],
+            shipped_at=self.shipped_at[rows],
+            delivered_at=self.delivered_at[rows],
+        )
 
     @classmethod
     def from_arrays(
@@ -231,7 +256,10 @@ class OrderTable:
         ids = np.asarray(order_id)
         if len(ids) != n:
             raise InputError(f"order_id has {len(ids)} values, paid_at has {n}.")
-        key = ids.astype(np.int64) if ids.dtype.kind in "iu" else pd.factorize(ids)[0]
+        if ids.dtype.kind in "iu" and n and ids.min() >= 0 and ids.max() < 4 * n:
+            key = ids.astype(np.int64)
+        else:
+            key = pd.factorize(ids)[0]
         if quantity is not None:
             present.add("quantity")
             qty = np.asarray(quantity, dtype=np.int64)

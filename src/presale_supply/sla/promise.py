@@ -107,8 +107,9 @@ class BusinessCalendar:
                 raise InputError("weekend days are numbered 0 (Monday) to 6.", value=w)
         both = self.holidays & self.workdays
         if both:
-            raise InputError("a date cannot be both a holiday and a make-up working day.",
-                             value=sorted(both)[0])
+            raise InputError(
+                "a date cannot be both a holiday and a make-up working day.", value=sorted(both)[0]
+            )
 
     @classmethod
     def build(
@@ -195,28 +196,54 @@ class PromiseRule:
                 raise InputError("an ineligible lane is (origin, destination).", value=lane)
 
     @classmethod
-    def hours(cls, hours: float = 48.0, **kwargs: object) -> PromiseRule:
+    def hours(
+        cls,
+        hours: float = 48.0,
+        *,
+        anchor: PromiseAnchor = PromiseAnchor.DELIVER_BY,
+        ineligible_lanes: tuple[tuple[str, str], ...] = (),
+    ) -> PromiseRule:
         """Deliver (or ship) within ``hours`` of payment."""
-        return cls(clock=PromiseClock.HOURS, amount=float(hours), **kwargs)  # type: ignore[arg-type]
+        return cls(
+            anchor=anchor,
+            clock=PromiseClock.HOURS,
+            amount=float(hours),
+            ineligible_lanes=ineligible_lanes,
+        )
 
     @classmethod
     def business_days(
-        cls, days: int, calendar: BusinessCalendar | None = None, **kwargs: object
+        cls,
+        days: int,
+        calendar: BusinessCalendar | None = None,
+        *,
+        anchor: PromiseAnchor = PromiseAnchor.DELIVER_BY,
+        ineligible_lanes: tuple[tuple[str, str], ...] = (),
     ) -> PromiseRule:
         """Deliver (or ship) by the end of the ``days``-th business day after payment."""
-        return cls(  # type: ignore[arg-type]
+        return cls(
+            anchor=anchor,
             clock=PromiseClock.BUSINESS_DAYS,
             amount=float(days),
             calendar=calendar or BusinessCalendar(),
-            **kwargs,
+            ineligible_lanes=ineligible_lanes,
         )
 
     @classmethod
     def from_column(
-        cls, granularity: Granularity = Granularity.EXACT, **kwargs: object
+        cls,
+        granularity: Granularity = Granularity.EXACT,
+        *,
+        anchor: PromiseAnchor = PromiseAnchor.DELIVER_BY,
+        ineligible_lanes: tuple[tuple[str, str], ...] = (),
     ) -> PromiseRule:
         """Use each order's ``promised_by`` value."""
-        return cls(clock=PromiseClock.COLUMN, granularity=granularity, **kwargs)  # type: ignore[arg-type]
+        return cls(
+            anchor=anchor,
+            clock=PromiseClock.COLUMN,
+            granularity=granularity,
+            ineligible_lanes=ineligible_lanes,
+        )
 
     def describe(self) -> str:
         """One line in planner words."""
@@ -241,7 +268,9 @@ class Promises:
     eligible: np.ndarray
 
 
-def lane_mask(origin: Category, destination: Category, lanes: Iterable[tuple[str, str]]) -> np.ndarray:
+def lane_mask(
+    origin: Category, destination: Category, lanes: Iterable[tuple[str, str]]
+) -> np.ndarray:
     """Rows whose (origin, destination) matches any lane (``"*"`` matches anything)."""
     n = len(origin.codes)
     out = np.zeros(n, dtype=bool)
@@ -293,4 +322,3 @@ def compute_promises(orders: OrderTable, rule: PromiseRule) -> Promises:
                 deadline[ok] = cov.start_of(cov.day_of(prom[ok]) + 1) - 1
     eligible = ~lane_mask(orders.origin, orders.destination, rule.ineligible_lanes)
     return Promises(deadline=deadline, eligible=eligible)
-

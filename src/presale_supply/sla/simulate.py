@@ -1,0 +1,575 @@
+"""Predict ship and delivery times through FIFO pick/pack queues, cut-offs and pick-ups.
+
+For each warehouse the orders join one first-in-first-out queue in the order they become
+*ready* (``ready = max(paid_at, stock available)``). Capacity is a rate ``c(t)`` (orders per
+hour; zero while the warehouse is closed). With the cumulative capacity
+``W(t) = integral of c`` the finish of the k-th order (0-based, sorted by ready time) is the
+Lindley recursion ``F_k = max(W(r_k), F_{k-1}) + 1``, which unrolls to
+
+    F_k = k + 1 + max_{j <= k} (W(r_j) - j)            (1)
+
+-- a running maximum, so the whole queue is one vectorised pass; ``pack_done = W^{-1}(F_k)``.
+An order leaves on the first carrier pick-up at or after ``pack_done`` that falls on or after its
+*release day*: the local day of ``ready`` if ready at or before the warehouse cut-off, the next
+day otherwise. Delivery adds the lane's transit time; ``P(on time) = F_lane(deadline - ship)``
+and the predicted delivery is ``ship + median transit``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from presale_supply.exceptions import InputError
+from presale_supply.sla._time import HOUR_NS, NAT, LocalDays, parse_instants, to_datetime_index
+from presale_supply.sla.audit import OrderStatus, combine_groups, group_codes
+from presale_supply.sla.network import Network, TransitDistribution, Warehouse
+from presale_supply.sla.orders import OrderTable
+from presale_supply.sla.promise import PromiseAnchor, PromiseRule, compute_promises
+
+__all__ = [
+    "Prediction",
+    "StockTimeline",
+    "cdf_by_lane",
+    "fifo_finish",
+    "predict",
+    "read_stock",
+]
+
+
+@dataclass(frozen=True)
+class StockTimeline:
+    """Stock arrivals per SKU: ``quantity`` units of ``sku`` become available at ``available_at``.
+
+    Orders take units first-come-first-served in payment order. SKUs absent from the timeline
+    are not stock-constrained. Stock already on hand is an arrival at or before the first
+    payment.
+    """
+
+    sku: np.ndarray
+    available_at: np.ndarray
+    quantity: np.ndarray
+
+    @classmethod
+    def from_frame(
+        cls, df: pd.DataFrame, *, tz: str = "UTC", source: str = "<stock>"
+    ) -> StockTimeline:
+        """Validate a ``sku, available_at, quantity`` table.
+
+        Raises
+        ------
+        InputError
+            Missing columns, an empty cell, an unreadable time or a negative quantity.
+        """
+        from presale_supply.validation import numeric_column, require_columns, string_column
+
+        require_columns(df, ("sku", "available_at", "quantity"), (), source)
+        df = df.reset_index(drop=True)
+        sku = string_column(df, "sku", source)
+        at = parse_instants(df["available_at"], tz=tz, source=source, column="available_at")
+        missing = at == NAT
+        if missing.any():
+            k = int(np.flatnonzero(missing)[0])
+            raise InputError(
+                "a stock arrival needs a time.",
+                file=source,
+                row=k + 1,
+                column="available_at",
+                value=None,
+            )
+        qty = numeric_column(df, "quantity", source, minimum=0, integer=True)
+        return cls(sku=sku, available_at=at, quantity=np.asarray(qty, dtype=np.int64))
+
+    def ready_times(self, orders: OrderTable) -> np.ndarray:
+        """Instant each order's units are all available (``NAT`` if never; paid time if the
+        SKU is not in the timeline or the order has no SKU or no payment time)."""
+        n = len(orders)
+        ready = orders.paid_at.copy()
+        labels = orders.sku.labels
+        lut = {str(s): k for k, s in enumerate(labels)}
+        arr_code = np.array([lut.get(str(s), -1) for s in self.sku], dtype=np.int64)
+        keep = arr_code >= 0
+        if not keep.any() or n == 0:
+            return ready
+        a_code, a_time, a_qty = arr_code[keep], self.available_at[keep], self.quantity[keep]
+        tracked = np.zeros(len(labels), dtype=bool)
+        tracked[a_code] = True
+        codes = orders.sku.codes
+        need = (codes >= 0) & (orders.paid_at != NAT)
+        need &= tracked[np.where(codes >= 0, codes, 0)]
+        idx = np.flatnonzero(need)
+        if idx.size == 0:
+            return ready
+        o_code = codes[idx].astype(np.int64)
+        order = np.lexsort((orders.paid_at[idx], o_code))
+        idx, o_code = idx[order], o_code[order]
+        o_cum = _cum_within(o_code, orders.quantity[idx])
+        a_order = np.lexsort((a_time, a_code))
+        a_code, a_time, a_qty = a_code[a_order], a_time[a_order], a_qty[a_order]
+        a_cum = _cum_within(a_code, a_qty)
+        big = int(max(o_cum.max(initial=0), a_cum.max(initial=0))) + 1
+        a_key = a_code * big + a_cum
+        o_key = o_code * big + o_cum
+        pos = np.searchsorted(a_key, o_key, side="left")
+        inside = pos < a_key.size
+        inside[inside] &= a_code[pos[inside]] == o_code[inside]
+        avail = np.full(idx.size, NAT, dtype=np.int64)
+        avail[inside] = a_time[pos[inside]]
+        got = np.where(inside, np.maximum(orders.paid_at[idx], avail), NAT)
+        ready[idx] = got
+        return ready
+
+
+def _cum_within(codes: np.ndarray, qty: np.ndarray) -> np.ndarray:
+    """Cumulative sum of ``qty`` restarting at each new value of the sorted ``codes``."""
+    cum = np.cumsum(qty)
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    base = np.r_[0, cum[starts[1:] - 1]] if starts.size else np.zeros(0, dtype=np.int64)
+    run = np.repeat(base, np.diff(np.r_[starts, codes.size]))
+    return cum - run
+
+
+def read_stock(path: str | Path, *, tz: str = "UTC") -> StockTimeline:
+    """Read a ``sku, available_at, quantity`` CSV.
+
+    Raises
+    ------
+    InputError
+        If the file is missing or invalid.
+    """
+    path = Path(path)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except FileNotFoundError as exc:
+        raise InputError("file not found.", file=str(path)) from exc
+    return StockTimeline.from_frame(df, tz=tz, source=str(path))
+
+
+def _capacity_grid(wh: Warehouse, t0: int, hours: int, days: LocalDays) -> np.ndarray:
+    """Capacity (orders) of each UTC hour starting at ``t0`` (hour-aligned)."""
+    starts = t0 + np.arange(hours, dtype=np.int64) * HOUR_NS
+    lo, hi = wh.open_ns
+    tod = starts - days.start_of(days.day_of(starts))
+    is_open = (tod >= lo) & (tod < hi)
+    return np.where(is_open, wh.capacity_per_hour, 0.0)
+
+
+def fifo_finish(ready: np.ndarray, wh: Warehouse, tz: str) -> np.ndarray:
+    """Pack-completion instants of orders sorted by ready time, by equation (1).
+
+    Parameters
+    ----------
+    ready : ndarray of int64
+        Ready instants (UTC ns), ascending, no ``NAT``.
+    wh : Warehouse
+    tz : str
+
+    Returns
+    -------
+    ndarray of int64
+        ``pack_done`` per order (same order as ``ready``).
+
+    Raises
+    ------
+    InputError
+        If the warehouse never has capacity.
+    """
+    n = ready.size
+    if n == 0:
+        return ready.copy()
+    lo, hi = wh.open_ns
+    daily = wh.capacity_per_hour * (hi - lo) / HOUR_NS
+    if daily <= 0:
+        raise InputError(
+            f"warehouse {wh.name!r} has no capacity, so its orders never ship.",
+            value=wh.capacity_per_hour,
+        )
+    t0 = int(ready[0]) // HOUR_NS * HOUR_NS
+    span = int(ready[-1] - t0) // HOUR_NS + 1
+    hours = span + 24 * (int(np.ceil(n / daily)) + 2)
+    days = LocalDays.covering(
+        tz, t0 // 86_400_000_000_000 - 2, (t0 + hours * HOUR_NS) // 86_400_000_000_000 + 2
+    )
+    cap = _capacity_grid(wh, t0, hours, days)
+    cum = np.concatenate(([0.0], np.cumsum(cap)))
+    rel = ready - t0
+    h = rel // HOUR_NS
+    w = cum[h] + cap[h] * ((rel - h * HOUR_NS) / HOUR_NS)
+    w -= np.arange(n, dtype=float)
+    np.maximum.accumulate(w, out=w)
+    w += np.arange(1, n + 1, dtype=float)
+    k = np.searchsorted(cum, w, side="left") - 1
+    k = np.clip(k, 0, cap.size - 1)
+    frac = (w - cum[k]) / np.where(cap[k] > 0, cap[k], 1.0)
+    return t0 + k * HOUR_NS + np.round(frac * HOUR_NS).astype(np.int64)
+
+
+def cdf_by_lane(
+    hours: np.ndarray, lane: np.ndarray, transits: Sequence[TransitDistribution]
+) -> np.ndarray:
+    """``P(transit <= hours)`` with each row's own lane distribution, in one vectorised pass.
+
+    The per-lane quantile tables are shifted into disjoint bands ``lane * S + (q - q_0)`` so a
+    single ``searchsorted`` finds every row's interval.
+    """
+    out = np.zeros(hours.size, dtype=float)
+    if hours.size == 0:
+        return out
+    q = np.stack([_resample(t.quantiles_hours) for t in transits])
+    m = q.shape[1]
+    q0, q1 = q[:, 0], q[:, -1]
+    x = hours
+    lo, hi = q0[lane], q1[lane]
+    out[x >= hi] = 1.0
+    mid = (x >= lo) & (x < hi)
+    if mid.any():
+        z = q - q0[:, None]
+        band = float(z.max()) + 2.0
+        flat = (np.arange(len(transits))[:, None] * band + z).ravel()
+        lm = lane[mid]
+        u = x[mid] - lo[mid]
+        j = np.searchsorted(flat, lm * band + u, side="right") - 1
+        kk = j - lm * m
+        kk = np.clip(kk, 0, m - 2)
+        z0 = z[lm, kk]
+        z1 = z[lm, kk + 1]
+        step = np.where(z1 > z0, z1 - z0, 1.0)
+        out[mid] = (kk + np.clip((u - z0) / step, 0.0, 1.0)) / (m - 1)
+    return out
+
+
+def _resample(q: np.ndarray, points: int = 41) -> np.ndarray:
+    if q.size == points:
+        return q
+    return np.interp(np.linspace(0, 1, points), np.linspace(0, 1, q.size), q)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Predicted outcome per order (arrays aligned with the input rows).
+
+    Attributes
+    ----------
+    deadline, ready_at, pack_done, ship_at, delivery_at : ndarray of int64
+        UTC ns; ``NAT`` where not applicable (no payment time, unserved lane, no stock).
+    p_on_time : ndarray of float
+        Probability of meeting the promise (NaN where not eligible or undetermined; 0 for an
+        order whose stock never arrives).
+    status : ndarray of int8
+        :class:`~presale_supply.sla.audit.OrderStatus` predicted with ``risk_threshold``: late
+        when ``p_on_time < risk_threshold``.
+    """
+
+    orders: OrderTable
+    network: Network
+    rule: PromiseRule
+    deadline: np.ndarray
+    ready_at: np.ndarray
+    pack_done: np.ndarray
+    ship_at: np.ndarray
+    delivery_at: np.ndarray
+    p_on_time: np.ndarray
+    status: np.ndarray
+    lane_id: np.ndarray
+    risk_threshold: float
+
+    def expected_rate(self) -> float | None:
+        """Expected on-time rate: mean ``p_on_time`` over orders with a prediction."""
+        p = self.p_on_time[np.isfinite(self.p_on_time)]
+        return float(p.mean()) if p.size else None
+
+    def overall(self) -> dict[str, Any]:
+        """Counts by predicted status and the expected on-time rate."""
+        counts = np.bincount(self.status.astype(np.int64), minlength=4)
+        out: dict[str, Any] = {s.label: int(counts[s.value]) for s in OrderStatus}
+        out["total"] = int(counts.sum())
+        out["predicted"] = int(counts[0] + counts[1])
+        out["expected_on_time"] = float(np.nansum(self.p_on_time))
+        out["rate"] = self.expected_rate()
+        return out
+
+    def rates(self, by: Sequence[str]) -> pd.DataFrame:
+        """Per group: orders, expected on-time (sum of p) and rate, predicted breaches.
+
+        ``by`` takes the audit grouping keys (``lane``, ``paid_hour``, ``warehouse``, ...).
+        """
+        parts = [group_codes(self.orders, k, deadline=self.deadline) for k in by]
+        inv, keys = combine_groups(parts) if parts else (np.zeros(len(self.orders), np.int64), [()])
+        g = len(keys)
+        ok = np.isfinite(self.p_on_time)
+        n_pred = np.bincount(inv[ok], minlength=g)
+        exp = np.bincount(inv[ok], weights=self.p_on_time[ok], minlength=g)
+        brk = np.bincount(inv, weights=(self.status == OrderStatus.LATE), minlength=g)
+        ne = np.bincount(inv, weights=(self.status == OrderStatus.NOT_ELIGIBLE), minlength=g)
+        tot = np.bincount(inv, minlength=g)
+        rows = []
+        for i, key in enumerate(keys):
+            rows.append(
+                {
+                    **dict(zip(by, key, strict=True)),
+                    "total": int(tot[i]),
+                    "predicted": int(n_pred[i]),
+                    "expected_on_time": float(exp[i]),
+                    "rate": float(exp[i] / n_pred[i]) if n_pred[i] else None,
+                    "predicted_breaches": int(brk[i]),
+                    "not_eligible": int(ne[i]),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def breaches(self) -> pd.DataFrame:
+        """Orders predicted to breach (``p_on_time < risk_threshold``), latest deadline last."""
+        idx = np.flatnonzero(self.status == OrderStatus.LATE)
+        return self._frame(idx).sort_values("deadline", kind="stable")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per input row with every predicted time and ``p_on_time``."""
+        return self._frame(np.arange(len(self.orders)))
+
+    def _frame(self, idx: np.ndarray) -> pd.DataFrame:
+        tz = self.orders.tz
+        names = np.array([s.label for s in OrderStatus], dtype=object)
+        return pd.DataFrame(
+            {
+                "order_id": self.orders.order_id[idx],
+                "row": idx + 1,
+                "deadline": to_datetime_index(self.deadline[idx], tz),
+                "ready_at": to_datetime_index(self.ready_at[idx], tz),
+                "pack_done": to_datetime_index(self.pack_done[idx], tz),
+                "ship_at": to_datetime_index(self.ship_at[idx], tz),
+                "delivery_at": to_datetime_index(self.delivery_at[idx], tz),
+                "p_on_time": self.p_on_time[idx],
+                "predicted": names[self.status[idx]],
+            }
+        )
+
+    def to_dict(self, by: Sequence[str] = ("lane",), max_breaches: int = 50) -> dict[str, Any]:
+        """JSON-ready summary: overall, groups, the first breaches."""
+        br = self.breaches().head(max_breaches)
+        return {
+            "rule": self.rule.describe(),
+            "risk_threshold": self.risk_threshold,
+            "overall": self.overall(),
+            "group_by": list(by),
+            "groups": _records(self.rates(by)) if by else [],
+            "breaches": _records(
+                br.astype(
+                    {
+                        c: str
+                        for c in br.columns
+                        if c.endswith("_at") or c in ("deadline", "pack_done")
+                    }
+                )
+            ),
+        }
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for rec in df.to_dict(orient="records"):
+        out.append(
+            {
+                str(k): (
+                    None
+                    if isinstance(v, float) and np.isnan(v)
+                    else v.item()
+                    if isinstance(v, np.generic)
+                    else v
+                )
+                for k, v in rec.items()
+            }
+        )
+    return out
+
+
+def _lane_ids(orders: OrderTable, network: Network) -> tuple[np.ndarray, list[TransitDistribution]]:
+    """Lane index per order into the returned transit list (-1: no served lane)."""
+    n = len(orders)
+    o, d, c = orders.origin, orders.destination, orders.carrier
+    default = network.carriers[0].name
+    nd, nc = len(d.labels) + 1, len(c.labels) + 1
+    combo = ((o.codes.astype(np.int64) + 1) * nd + (d.codes + 1)) * nc + (c.codes + 1)
+    uniq, inv = np.unique(combo, return_inverse=True)
+    transits: list[TransitDistribution] = []
+    seen: dict[int, int] = {}
+    lut = np.full(uniq.size, -1, dtype=np.int64)
+    for i, u in enumerate(uniq.tolist()):
+        ci, rest = u % nc, u // nc
+        di, oi = rest % nd, rest // nd
+        if oi == 0 or di == 0:
+            continue
+        carrier = str(c.labels[ci - 1]) if ci else default
+        lane = network.lane(str(o.labels[oi - 1]), str(d.labels[di - 1]), carrier)
+        if lane is None or lane.transit is None:
+            continue
+        key = id(lane)
+        if key not in seen:
+            seen[key] = len(transits)
+            transits.append(lane.transit)
+        lut[i] = seen[key]
+    return (lut[inv] if n else np.zeros(0, dtype=np.int64)), transits
+
+
+def predict(
+    orders: OrderTable,
+    network: Network,
+    rule: PromiseRule | None = None,
+    *,
+    stock: StockTimeline | None = None,
+    risk_threshold: float = 0.5,
+    ship_at_pack: bool = False,
+) -> Prediction:
+    """Predict pack, ship and delivery times and ``P(on time)`` for every order.
+
+    Parameters
+    ----------
+    orders : OrderTable
+        Paid orders (actual ship/delivery columns, if any, are ignored). Its ``tz`` should be
+        the network's; the network's zone is used for cut-offs, pick-ups and opening hours.
+    network : Network
+    rule : PromiseRule, optional
+        Default: delivered within 48 hours of payment.
+    stock : StockTimeline, optional
+        Stock arrivals; an order waits until its units are available.
+    risk_threshold : float
+        Orders with ``p_on_time`` below it are predicted to breach (default 0.5).
+    ship_at_pack : bool
+        What-if relaxation used by capacity sizing: ignore cut-offs and pick-up times and ship
+        the moment packing is done.
+
+    Returns
+    -------
+    Prediction
+
+    Raises
+    ------
+    InputError
+        An order's warehouse is not in the network (naming the row), or a bad threshold.
+    """
+    if not 0.0 < risk_threshold <= 1.0:
+        raise InputError("risk_threshold must be in (0, 1].", value=risk_threshold)
+    rule = rule or PromiseRule()
+    n = len(orders)
+    tz = network.tz
+    prom = compute_promises(orders, rule)
+    lane_id, transits = _lane_ids(orders, network)
+    eligible = prom.eligible & (lane_id >= 0)
+    ready = stock.ready_times(orders) if stock is not None else orders.paid_at
+    pack = np.full(n, NAT, dtype=np.int64)
+    ship = np.full(n, NAT, dtype=np.int64)
+    wh_cat = orders.warehouse
+    wh_codes = wh_cat.codes
+    carrier_codes = orders.carrier.codes
+    active = eligible & (ready != NAT)
+    for wi, name in enumerate(wh_cat.labels.tolist()):
+        rows = np.flatnonzero(active & (wh_codes == wi))
+        if rows.size == 0:
+            continue
+        wh = network.warehouse(str(name))
+        if wh is None:
+            raise InputError(
+                f"warehouse not in the network; known: {[w.name for w in network.warehouses]}.",
+                file=orders.source,
+                row=int(rows[0]) + 1,
+                column="warehouse",
+                value=name,
+            )
+        r = ready[rows]
+        if not np.all(r[1:] >= r[:-1]):
+            srt = np.argsort(r, kind="stable")
+            rows, r = rows[srt], r[srt]
+        done = fifo_finish(r, wh, tz)
+        pack[rows] = done
+        if ship_at_pack:
+            ship[rows] = done
+            continue
+        _ship_times(r, done, rows, wh, network, orders, carrier_codes, tz, ship)
+    missing_wh = active & (wh_codes < 0)
+    if missing_wh.any():
+        k = int(np.flatnonzero(missing_wh)[0])
+        raise InputError(
+            "an order needs a warehouse (or an origin) to be predicted.",
+            file=orders.source,
+            row=k + 1,
+            column="warehouse",
+            value=None,
+        )
+    dlv = np.full(n, NAT, dtype=np.int64)
+    p = np.full(n, np.nan)
+    has = ship != NAT
+    deadline = prom.deadline
+    if transits and has.any():
+        med = np.array([t.median() for t in transits])
+        dlv[has] = ship[has] + np.round(med[lane_id[has]] * HOUR_NS).astype(np.int64)
+        if rule.anchor is PromiseAnchor.DELIVER_BY:
+            ok = has & (deadline != NAT)
+            slack = (deadline[ok] - ship[ok]) / HOUR_NS
+            p[ok] = cdf_by_lane(slack, lane_id[ok], transits)
+        else:
+            ok = has & (deadline != NAT)
+            p[ok] = (ship[ok] <= deadline[ok]).astype(float)
+    no_stock = eligible & (orders.paid_at != NAT) & (ready == NAT) & (deadline != NAT)
+    p[no_stock] = 0.0
+    status = np.full(n, OrderStatus.UNDETERMINED, dtype=np.int8)
+    fin = np.isfinite(p)
+    status[fin & (p >= risk_threshold)] = OrderStatus.ON_TIME
+    status[fin & (p < risk_threshold)] = OrderStatus.LATE
+    status[~eligible] = OrderStatus.NOT_ELIGIBLE
+    return Prediction(
+        orders=orders,
+        network=network,
+        rule=rule,
+        deadline=np.where(eligible, deadline, NAT),
+        ready_at=ready,
+        pack_done=pack,
+        ship_at=ship,
+        delivery_at=dlv,
+        p_on_time=p,
+        status=status,
+        lane_id=lane_id,
+        risk_threshold=risk_threshold,
+    )
+
+
+def _ship_times(
+    ready: np.ndarray,
+    done: np.ndarray,
+    rows: np.ndarray,
+    wh: Warehouse,
+    network: Network,
+    orders: OrderTable,
+    carrier_codes: np.ndarray,
+    tz: str,
+    out: np.ndarray,
+) -> None:
+    """First pick-up at or after ``done`` on or after the release day; written into ``out``."""
+    days = LocalDays.around(tz, np.concatenate((ready[:1], ready[-1:], done[-1:])), pad_days=3)
+    lo_day, hi_day = days.first, days.last
+    cut = wh.cutoff_ns
+    rday = days.day_of(ready)
+    cutoff_inst = days.wall(np.arange(lo_day, hi_day + 1), cut)
+    release = rday + (ready > cutoff_inst[rday - lo_day])
+    ccodes = carrier_codes[rows]
+    for ci in np.unique(ccodes).tolist():
+        name = None if ci < 0 else str(orders.carrier.labels[ci])
+        carrier = network.carrier(name)
+        sel = ccodes == ci
+        pk = carrier.pickups_ns
+        all_days = np.arange(lo_day, hi_day + 1)
+        grid = np.stack([days.wall(all_days, int(t)) for t in pk], axis=1)  # (days, m)
+        flat = grid.ravel()
+        pos = np.searchsorted(flat, done[sel], side="left")
+        if (pos >= flat.size).any():
+            raise InputError("internal horizon too short for pick-ups.")  # pragma: no cover
+        first_of_release = grid[release[sel] - lo_day, 0]
+        out[rows[sel]] = np.maximum(flat[pos], first_of_release)
+
+
+def stock_from_frame(df: pd.DataFrame, tz: str = "UTC") -> StockTimeline:
+    """Shorthand for :meth:`StockTimeline.from_frame`."""
+    return StockTimeline.from_frame(df, tz=tz)

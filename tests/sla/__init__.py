@@ -1,0 +1,1 @@
+"""Tests of presale_supply.sla."""
