@@ -35,6 +35,9 @@ class MILP:
         Row bounds (``-inf`` / ``inf`` for one-sided rows).
     row_names : tuple of str
         A short name per row (for diagnostics and LP files).
+    implied_integer : ndarray of bool (n,)
+        Continuous variables that take whole values at some optimum (so an all-integer solver
+        such as CP-SAT may declare them integer without changing the optimum).
     """
 
     c: np.ndarray
@@ -48,6 +51,7 @@ class MILP:
     row_lb: np.ndarray
     row_ub: np.ndarray
     row_names: tuple[str, ...]
+    implied_integer: np.ndarray
     name: str = "model"
 
     @property
@@ -102,6 +106,7 @@ class MILPBuilder:
         self._lb: list[np.ndarray] = []
         self._ub: list[np.ndarray] = []
         self._int: list[np.ndarray] = []
+        self._implied: list[np.ndarray] = []
         self._n = 0
         self.c0 = 0.0
         self._cols: list[np.ndarray] = []
@@ -123,6 +128,7 @@ class MILPBuilder:
         ub: float | np.ndarray = np.inf,
         integer: bool = False,
         cost: float | np.ndarray = 0.0,
+        implied_integer: bool = False,
     ) -> np.ndarray:
         """Add ``n`` variables; return their indices."""
         idx = np.arange(self._n, self._n + n)
@@ -130,6 +136,7 @@ class MILPBuilder:
         self._lb.append(np.broadcast_to(np.asarray(lb, dtype=float), (n,)).copy())
         self._ub.append(np.broadcast_to(np.asarray(ub, dtype=float), (n,)).copy())
         self._int.append(np.full(n, integer, dtype=bool))
+        self._implied.append(np.full(n, implied_integer and not integer, dtype=bool))
         self._n += n
         return idx
 
@@ -172,6 +179,7 @@ class MILPBuilder:
             "lb": cat(self._lb, float),
             "ub": cat(self._ub, float),
             "integer": cat(self._int, bool),
+            "implied_integer": cat(self._implied, bool),
             "indptr": indptr,
             "indices": cat(self._cols, np.int64),
             "data": cat(self._vals, float),

@@ -55,10 +55,11 @@ class CpSatBackend(Backend):
         from ortools.sat.python import cp_model
 
         t0 = time.perf_counter()
-        if not model.integer.all():
+        continuous = ~(model.integer | model.implied_integer)
+        if continuous.any():
             raise SolverError(
                 "CP-SAT solves integer programs only; this model has "
-                f"{int((~model.integer).sum())} continuous variables."
+                f"{int(continuous.sum())} continuous variables."
             )
         cp = cp_model.CpModel()
         proto = cp.proto

@@ -37,7 +37,16 @@ Constraints:
     the clearance price does not exceed the unit cost (extra units then never pay); otherwise it
     is not used.
 (6) MOQ: :math:`n_{ir} \ge \lceil q_i / P_i \rceil y_{ir}`.
-(7) optional storage :math:`\sum_i I_{it} \le S` and budget
+(7) facility-location strengthening (``formulation="facility_location"``; lost sales and no
+    shortage): :math:`z_{iru} \ge 0` units of order :math:`(i,r)` sold on day
+    :math:`u \ge a_{ir}` and :math:`w_{iu}` units of initial stock sold on day :math:`u`, with
+    :math:`z_{iru} \le d_{iu} y_{ir}`, :math:`\sum_u z_{iru} \le P_i n_{ir}`,
+    :math:`\sum_u w_{iu} \le I^0_i`, :math:`w_{iu} \le d_{iu}` and
+    :math:`v_{iu} \le w_{iu} + \sum_{r: a_{ir} \le u} z_{iru}`. Every plan of the aggregate model
+    satisfies them (allocate sales to batches first in, first out), so the optimum is unchanged,
+    but the LP bound becomes that of the plant-location model. :math:`z, w` are continuous (they
+    take whole values at an optimum; CP-SAT declares them integer).
+(8) optional storage :math:`\sum_i I_{it} \le S` and budget
     :math:`\sum_{i,r} c_i P_i n_{ir} \le \text{budget}`.
 
 Objective (minimise): purchase :math:`\sum c_i P_i n_{ir}` + fixed order cost
@@ -57,7 +66,10 @@ from presale_supply.data import Problem, Shortage
 from presale_supply.exceptions import InputError
 from presale_supply.milp import MILP, MILPBuilder
 
-__all__ = ["Formulation", "build_formulation"]
+__all__ = ["FORMULATIONS", "Formulation", "build_formulation"]
+
+#: Formulation names accepted by :func:`build_formulation`.
+FORMULATIONS = ("aggregate", "facility_location")
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,7 +115,9 @@ class Formulation:
     elastic_vars: dict[str, tuple[int, ...]]
 
 
-def build_formulation(problem: Problem, *, elastic: bool = False) -> Formulation:
+def build_formulation(
+    problem: Problem, *, elastic: bool = False, formulation: str = "aggregate"
+) -> Formulation:
     """Build the MILP of ``problem`` (equations in the module docstring).
 
     Parameters
@@ -113,12 +127,18 @@ def build_formulation(problem: Problem, *, elastic: bool = False) -> Formulation
     elastic : bool
         Build the elastic variant used to explain infeasibility: capacity, lock, storage and
         budget rows get a non-negative slack and the objective is the total slack.
+    formulation : {"aggregate", "facility_location"}
+        ``"facility_location"`` adds the strengthening (7) (ignored with backlog, where it is not
+        valid as stated).
 
     Raises
     ------
     InputError
         More than one demand scenario (use the expected demand or the stochastic planner).
     """
+    if formulation not in FORMULATIONS:
+        raise InputError(f"formulation must be one of {list(FORMULATIONS)}.",
+                         column="formulation", value=formulation)
     if problem.demand.n_scenarios != 1:
         raise InputError(
             f"the deterministic planner takes one demand scenario; got "
@@ -281,6 +301,39 @@ def build_formulation(problem: Problem, *, elastic: bool = False) -> Formulation
                 cols.append(int(sold[i, t - 1]))
                 vals.append(1.0)
             b.add_row(cols, vals, lo=rhs, hi=rhs, name=f"balance[{i},{t}]")
+
+    # ---- facility-location strengthening (7) ------------------------------------------------
+    if formulation == "facility_location" and shortage is not Shortage.BACKLOG:
+        serve: dict[tuple[int, int], list[int]] = {}
+        for k in range(len(o_sku)):
+            i, a = int(order_sku[k]), int(arrival_arr[k])
+            days = [u for u in range(a, T + 1) if d[i, u - 1] > 0]
+            if not days:
+                continue
+            z = b.add_vars(len(days), ub=d[i, np.asarray(days) - 1].astype(float),
+                           implied_integer=True)
+            y = o_y[k]
+            for u, zv in zip(days, z.tolist(), strict=True):
+                b.add_row([zv, y], [1.0, -float(d[i, u - 1])], hi=0.0, name=f"fl[{i},{k},{u}]")
+                serve.setdefault((i, u), []).append(zv)
+            b.add_row([*z.tolist(), int(order_n[k])],
+                      [1.0] * len(days) + [-float(sk.pack_size[i])], hi=0.0,
+                      name=f"flsum[{i},{k}]")
+        for i in range(N):
+            init = float(sk.initial_stock[i])
+            w = None
+            if init > 0:
+                w = b.add_vars(T, ub=d[i].astype(float), implied_integer=True)
+                b.add_row(w, np.ones(T), hi=init, name=f"flinit[{i}]")
+            for u in range(1, T + 1):
+                if d[i, u - 1] == 0:
+                    continue
+                cols = [int(sold[i, u - 1]), *serve.get((i, u), [])]
+                vals = [1.0] + [-1.0] * (len(cols) - 1)
+                if w is not None:
+                    cols.append(int(w[u - 1]))
+                    vals.append(-1.0)
+                b.add_row(cols, vals, hi=0.0, name=f"flserve[{i},{u}]")
 
     # ---- capacity, lock, storage, budget ---------------------------------------------------
     elastic_vars: dict[str, list[int]] = {"capacity": [], "lock": [], "storage": [], "budget": []}

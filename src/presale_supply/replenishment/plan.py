@@ -57,7 +57,7 @@ class PlanResult:
     problem: Problem = field(repr=False)
     arrays: PlanArrays | None = field(default=None, repr=False)
     check: CheckReport | None = field(default=None, repr=False)
-    model_size: dict[str, int] = field(default_factory=dict)
+    model_size: dict[str, int | str] = field(default_factory=dict)
     diagnosis: tuple[str, ...] = ()
 
     # ---- tables -----------------------------------------------------------------------------

@@ -223,6 +223,7 @@ def solve(
     log: bool = False,
     progress: ProgressCallback | None = None,
     explain: bool = True,
+    formulation: str = "auto",
 ) -> PlanResult:
     """Plan ``problem`` with the chosen backend and return a checked :class:`PlanResult`.
 
@@ -234,6 +235,10 @@ def solve(
         ``"pulp-highs"`` (PuLP).
     time_limit, threads, seed, gap, node_limit, work_limit, log, progress
         See :class:`~presale_supply.backends.base.SolveOptions`.
+    formulation : {"auto", "aggregate", "facility_location"}
+        Model variant (see :mod:`~presale_supply.replenishment.formulation`). ``"auto"``: the
+        aggregate model for CP-SAT, the facility-location strengthening for the LP-based MIP
+        solvers (SCIP, HiGHS, CBC), whose bound it closes.
     explain : bool
         When the problem is infeasible, run :func:`diagnose` and put the findings in
         ``result.diagnosis``.
@@ -265,9 +270,11 @@ def solve(
             message="infeasible by the capacity pre-check (no solver run)", problem=problem,
             diagnosis=tuple(findings),
         )
-    form = build_formulation(problem)
+    if formulation == "auto":
+        formulation = "aggregate" if backend.name == "cpsat" else "facility_location"
+    form = build_formulation(problem, formulation=formulation)
     m = form.model
-    size = {"variables": m.n_vars, "integer_variables": m.n_integer, "rows": m.n_rows,
+    size: dict[str, int | str] = {"formulation": formulation, "variables": m.n_vars, "integer_variables": m.n_integer, "rows": m.n_rows,
             "nonzeros": int(len(m.data))}
     with stdout_to_stderr():
         raw: RawSolution = backend.solve(m, options)
