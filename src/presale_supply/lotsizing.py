@@ -63,23 +63,31 @@ def lot_sizing_problem(inst: LotSizingInstance, *, unit_times: bool = False) -> 
     N, T = inst.shape
     ids = [f"item{k + 1}" for k in range(N)]
     skus = Skus.from_frame(
-        pd.DataFrame({
-            "sku": ids,
-            "category": "item",
-            "supplier": "plant",
-            "unit_cost": inst.unit_cost,
-            "holding_cost": inst.holding_cost,
-            "capacity_per_unit": np.ones(N) if unit_times else inst.unit_time,
-            "capacity_per_order": inst.setup_time,
-            "order_cost": inst.setup_cost,
-            "shortage_penalty": 0.0,
-        }),
+        pd.DataFrame(
+            {
+                "sku": ids,
+                "category": "item",
+                "supplier": "plant",
+                "unit_cost": inst.unit_cost,
+                "holding_cost": inst.holding_cost,
+                "capacity_per_unit": np.ones(N) if unit_times else inst.unit_time,
+                "capacity_per_order": inst.setup_time,
+                "order_cost": inst.setup_cost,
+                "shortage_penalty": 0.0,
+            }
+        ),
         source=inst.name,
     )
     cap = np.asarray(inst.capacity, dtype=float)
     suppliers = Suppliers.from_frame(
-        pd.DataFrame({"supplier": ["plant"], "capacity_per_day": [float(cap.max())],
-                      "lead_time_days": [0], "capacity_guarantee": [False]}),
+        pd.DataFrame(
+            {
+                "supplier": ["plant"],
+                "capacity_per_day": [float(cap.max())],
+                "lead_time_days": [0],
+                "capacity_guarantee": [False],
+            }
+        ),
         source=inst.name,
     )
     return Problem(
@@ -87,8 +95,12 @@ def lot_sizing_problem(inst: LotSizingInstance, *, unit_times: bool = False) -> 
         skus=skus,
         suppliers=suppliers,
         demand=Demand(np.asarray(inst.demand, dtype=np.int64)[None], np.ones(1)),
-        policy=Policy(rounds=tuple(range(1, T + 1)), lock_ratio=0.0, capacity_buffer=0.0,
-                      shortage=Shortage.NONE),
+        policy=Policy(
+            rounds=tuple(range(1, T + 1)),
+            lock_ratio=0.0,
+            capacity_buffer=0.0,
+            shortage=Shortage.NONE,
+        ),
         capacity=cap[None, :],
     )
 
@@ -130,14 +142,14 @@ def read_trigeiro(path: str | Path) -> LotSizingInstance:
 
     def need(k: int, what: str) -> None:
         if len(flat) < k:
-            raise InputError(f"the file ends before {what} ({len(flat)} numbers read).",
-                             file=str(p))
+            raise InputError(
+                f"the file ends before {what} ({len(flat)} numbers read).", file=str(p)
+            )
 
     need(4, "the header")
     n, t, res, cap = int(flat[0]), int(flat[1]), int(flat[2]), flat[3]
     if res != 1:
-        raise InputError("only one resource is supported.", file=str(p), column="R",
-                         value=res)
+        raise InputError("only one resource is supported.", file=str(p), column="R", value=res)
     pos = 4
     need(pos + 4 * n, "the item lines")
     items = np.array(flat[pos : pos + 4 * n]).reshape(n, 4)

@@ -188,6 +188,4 @@ class MILPBuilder:
         }
         for a in arrays.values():
             a.setflags(write=False)
-        return MILP(
-            c0=float(self.c0), row_names=tuple(self._names), name=self.name, **arrays
-        )
+        return MILP(c0=float(self.c0), row_names=tuple(self._names), name=self.name, **arrays)

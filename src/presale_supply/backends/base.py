@@ -103,16 +103,19 @@ class SolveOptions:
 
     def __post_init__(self) -> None:
         if self.time_limit is not None and not self.time_limit > 0:
-            raise InputError("time_limit must be > 0 seconds (or None).", column="time_limit",
-                             value=self.time_limit)
+            raise InputError(
+                "time_limit must be > 0 seconds (or None).",
+                column="time_limit",
+                value=self.time_limit,
+            )
         if not isinstance(self.threads, int) or self.threads < 1:
-            raise InputError("threads must be a whole number >= 1.", column="threads",
-                             value=self.threads)
+            raise InputError(
+                "threads must be a whole number >= 1.", column="threads", value=self.threads
+            )
         if not 0 <= self.gap < 1:
             raise InputError("gap must be in [0, 1).", column="gap", value=self.gap)
         if self.node_limit is not None and self.node_limit < 1:
-            raise InputError("node_limit must be >= 1.", column="node_limit",
-                             value=self.node_limit)
+            raise InputError("node_limit must be >= 1.", column="node_limit", value=self.node_limit)
 
 
 @dataclass(frozen=True, eq=False)
@@ -231,9 +234,7 @@ def get_backend(name: str) -> Backend:
     """
     key = name.strip().lower()
     if key not in BACKENDS:
-        raise SolverUnavailableError(
-            f"unknown solver {name!r}; choose one of {sorted(BACKENDS)}."
-        )
+        raise SolverUnavailableError(f"unknown solver {name!r}; choose one of {sorted(BACKENDS)}.")
     module, cls_name = BACKENDS[key].split(":")
     cls = getattr(importlib.import_module(module), cls_name)
     if not cls.is_available():

@@ -92,7 +92,9 @@ class CpSatBackend(Backend):
         obj_scale = integer_scale(model.c[nz], max_power=6)
         if obj_scale is not None:
             proto.objective.vars.extend(nz.tolist())
-            proto.objective.coeffs.extend(np.round(model.c[nz] * obj_scale).astype(np.int64).tolist())
+            proto.objective.coeffs.extend(
+                np.round(model.c[nz] * obj_scale).astype(np.int64).tolist()
+            )
             note = f"costs scaled by {obj_scale} to whole numbers (exact)"
         else:
             fobj = proto.floating_point_objective
@@ -116,16 +118,16 @@ class CpSatBackend(Backend):
             p.log_to_stdout = False
             solver.log_callback = lambda line: print(line, file=sys.stderr)
 
-        scale = float(obj_scale)
+        oscale = float(obj_scale or 1)
         c0 = model.c0
         callback: Any = None
         if options.progress is not None:
             report = options.progress
 
-            class _Progress(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
+            class _Progress(cp_model.CpSolverSolutionCallback):
                 def on_solution_callback(self) -> None:
-                    bound = self.best_objective_bound / scale + c0
-                    report(self.wall_time, self.objective_value / scale + c0, bound)
+                    bound = self.best_objective_bound / oscale + c0
+                    report(self.wall_time, self.objective_value / oscale + c0, bound)
 
             callback = _Progress()
         status = solver.solve(cp, callback)
@@ -142,10 +144,10 @@ class CpSatBackend(Backend):
         obj = bound = None
         if mapped.has_solution:
             x = np.asarray(solver.response_proto.solution, dtype=float)
-            obj = solver.objective_value / scale + c0
-            bound = solver.best_objective_bound / scale + c0
+            obj = solver.objective_value / oscale + c0
+            bound = solver.best_objective_bound / oscale + c0
         elif mapped is Status.NO_SOLUTION and math.isfinite(solver.best_objective_bound):
-            bound = solver.best_objective_bound / scale + c0
+            bound = solver.best_objective_bound / oscale + c0
         message = f"CP-SAT {name}; {note}"
         if mapped is Status.ERROR:
             message += f"; {cp.validate()}"

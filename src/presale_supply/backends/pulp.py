@@ -38,8 +38,9 @@ def _build(model: MILP) -> tuple[Any, list[Any]]:
         xs.append(pulp.LpVariable(f"x{j}", lowBound=lo, upBound=hi, cat=cat))
     nz = np.flatnonzero(model.c)
     prob.setObjective(
-        pulp.LpAffineExpression([(xs[j], float(model.c[j])) for j in nz.tolist()],
-                                constant=float(model.c0))
+        pulp.LpAffineExpression(
+            [(xs[j], float(model.c[j])) for j in nz.tolist()], constant=float(model.c0)
+        )
     )
     for k in range(model.n_rows):
         cols, vals = model.row(k)
@@ -104,8 +105,10 @@ class CbcBackend(Backend):
         prob, xs = _build(model)
         with tempfile.TemporaryDirectory(prefix="presale_cbc_") as tmp:
             log_path = Path(tmp) / "cbc.log"
-            extra = [f"randomSeed {int(options.seed) + 1}", "randomCbcSeed "
-                     f"{int(options.seed) + 1}"]
+            extra = [
+                f"randomSeed {int(options.seed) + 1}",
+                f"randomCbcSeed {int(options.seed) + 1}",
+            ]
             cmd = pulp.PULP_CBC_CMD(
                 msg=bool(options.log),
                 timeLimit=options.time_limit,
@@ -127,8 +130,10 @@ class CbcBackend(Backend):
         info = parse_cbc_log(log)
         sol = prob.sol_status
         result = info["result"].lower()
-        if sol == pulp.LpSolutionOptimal and prob.status == pulp.LpStatusOptimal and (
-            "optimal" in result or not result
+        if (
+            sol == pulp.LpSolutionOptimal
+            and prob.status == pulp.LpStatusOptimal
+            and ("optimal" in result or not result)
         ):
             status = Status.OPTIMAL
         elif sol in (pulp.LpSolutionIntegerFeasible, pulp.LpSolutionOptimal):
@@ -170,8 +175,11 @@ class PulpHighsBackend(Backend):
         if options.node_limit is not None:
             params["mip_max_nodes"] = int(options.node_limit)
         solver = pulp.HiGHS(
-            msg=bool(options.log), timeLimit=options.time_limit, gapRel=float(options.gap),
-            gapAbs=1e-9, **params,
+            msg=bool(options.log),
+            timeLimit=options.time_limit,
+            gapRel=float(options.gap),
+            gapAbs=1e-9,
+            **params,
         )
         try:
             prob.solve(solver)
@@ -189,8 +197,14 @@ class PulpHighsBackend(Backend):
             status = Status.INFEASIBLE
         elif ms == MS.kUnbounded:
             status = Status.UNBOUNDED
-        elif ms in (MS.kTimeLimit, MS.kIterationLimit, MS.kSolutionLimit, MS.kInterrupt,
-                    MS.kObjectiveBound, MS.kObjectiveTarget):
+        elif ms in (
+            MS.kTimeLimit,
+            MS.kIterationLimit,
+            MS.kSolutionLimit,
+            MS.kInterrupt,
+            MS.kObjectiveBound,
+            MS.kObjectiveTarget,
+        ):
             status = Status.FEASIBLE if has_sol else Status.NO_SOLUTION
         else:
             status = Status.ERROR

@@ -110,8 +110,13 @@ def check_plan(problem: Problem, plan: PlanArrays) -> CheckReport:
         return CheckReport(v, {}, np.zeros((0, 0)), np.zeros((0, 0)))
 
     # ---- integrality, non-negativity, packs, MOQ --------------------------------------------
-    arrays = {"order_units": q, "sold": plan.sold, "on_hand": plan.on_hand,
-              "backlog": plan.backlog, "production": plan.prod_units}
+    arrays = {
+        "order_units": q,
+        "sold": plan.sold,
+        "on_hand": plan.on_hand,
+        "backlog": plan.backlog,
+        "production": plan.prod_units,
+    }
     for name, a in arrays.items():
         a = np.asarray(a, dtype=float)
         if a.size and (np.abs(a - np.round(a)) > _TOL).any():
@@ -129,13 +134,17 @@ def check_plan(problem: Problem, plan: PlanArrays) -> CheckReport:
             if units == 0:
                 continue
             if units % pack:
-                bad(f"sku {ids[i]} round {r + 1}: {units} units is not a whole number of packs "
-                    f"of {pack}")
+                bad(
+                    f"sku {ids[i]} round {r + 1}: {units} units is not a whole number of packs "
+                    f"of {pack}"
+                )
             if units < sk.moq[i] - _TOL:
                 bad(f"sku {ids[i]} round {r + 1}: {units} units is below the MOQ {sk.moq[i]:g}")
             if rounds[r] + lead[sup[i]] > T:
-                bad(f"sku {ids[i]} round {r + 1}: ordered on day {rounds[r]} with lead time "
-                    f"{lead[sup[i]]}, it would arrive after the last day {T}")
+                bad(
+                    f"sku {ids[i]} round {r + 1}: ordered on day {rounds[r]} with lead time "
+                    f"{lead[sup[i]]}, it would arrive after the last day {T}"
+                )
 
     # ---- production covers each order within its production days ----------------------------
     made = np.zeros((N, R))
@@ -143,23 +152,32 @@ def check_plan(problem: Problem, plan: PlanArrays) -> CheckReport:
     D = T - first + 1
     used = np.zeros((len(sp), D))
     b = sk.capacity_per_unit
-    for i_, r_, t_, u_ in zip(plan.prod_sku.tolist(), plan.prod_round.tolist(),
-                              plan.prod_day.tolist(), plan.prod_units.tolist(), strict=True):
+    for i_, r_, t_, u_ in zip(
+        plan.prod_sku.tolist(),
+        plan.prod_round.tolist(),
+        plan.prod_day.tolist(),
+        plan.prod_units.tolist(),
+        strict=True,
+    ):
         if u_ == 0:
             continue
         o = rounds[r_]
         L = int(lead[sup[i_]])
         if not o <= t_ <= o + max(L, 1) - 1:
-            bad(f"sku {ids[i_]} round {r_ + 1}: {u_:g} units made on day {t_}, outside days "
-                f"{o}..{o + max(L, 1) - 1} between order and arrival")
+            bad(
+                f"sku {ids[i_]} round {r_ + 1}: {u_:g} units made on day {t_}, outside days "
+                f"{o}..{o + max(L, 1) - 1} between order and arrival"
+            )
             continue
         made[i_, r_] += u_
         used[sup[i_], t_ - first] += b[i_] * u_
     diff = np.abs(made - q)
     if (diff > _TOL).any():
         i, r = np.argwhere(diff > _TOL)[0]
-        bad(f"sku {ids[i]} round {r + 1}: production {made[i, r]:g} differs from the order "
-            f"{q[i, r]:g}")
+        bad(
+            f"sku {ids[i]} round {r + 1}: production {made[i, r]:g} differs from the order "
+            f"{q[i, r]:g}"
+        )
     for i in range(N):
         for r in range(R):
             if q[i, r] > 0:
@@ -171,11 +189,13 @@ def check_plan(problem: Problem, plan: PlanArrays) -> CheckReport:
     lim = np.where(sp.capacity_guarantee[:, None], np.floor(cap * (1 - buf) + 1e-9), cap)
     over = used - lim
     for s, t in np.argwhere(over > _TOL * np.maximum(1.0, lim)):
-        bad(f"supplier {sp.ids[s]} day {t + first}: uses {used[s, t]:g} capacity units, limit "
+        bad(
+            f"supplier {sp.ids[s]} day {t + first}: uses {used[s, t]:g} capacity units, limit "
             f"{lim[s, t]:g} ({'85%' if buf == 0.15 else f'{1 - buf:.0%}'} of {cap[s, t]:g})"
-            if sp.capacity_guarantee[s] else
-            f"supplier {sp.ids[s]} day {t + first}: uses {used[s, t]:g} > capacity "
-            f"{cap[s, t]:g}")
+            if sp.capacity_guarantee[s]
+            else f"supplier {sp.ids[s]} day {t + first}: uses {used[s, t]:g} > capacity "
+            f"{cap[s, t]:g}"
+        )
 
     # ---- lock ---------------------------------------------------------------------------------
     expected = np.tensordot(problem.demand.weights, problem.demand.units.astype(float), axes=1)
@@ -183,9 +203,11 @@ def check_plan(problem: Problem, plan: PlanArrays) -> CheckReport:
         need_units = math.ceil(problem.policy.lock_ratio * expected[i].sum() - 1e-9)
         need = math.ceil(need_units / sk.pack_size[i] - 1e-9) * int(sk.pack_size[i])
         if need > 0 and q[i, 0] < need - _TOL:
-            bad(f"sku {ids[i]}: first round orders {q[i, 0]:g} units, the lock needs {need} "
+            bad(
+                f"sku {ids[i]}: first round orders {q[i, 0]:g} units, the lock needs {need} "
                 f"({problem.policy.lock_ratio:.0%} of expected demand {expected[i].sum():g}, "
-                "in whole packs)")
+                "in whole packs)"
+            )
 
     # ---- inventory balance --------------------------------------------------------------------
     arrivals = np.zeros((N, T))
@@ -203,23 +225,29 @@ def check_plan(problem: Problem, plan: PlanArrays) -> CheckReport:
         expect = prev + arrivals[:, t] - sold[:, t]
         wrong = np.abs(expect - on_hand[:, t]) > _TOL
         for i in np.flatnonzero(wrong)[:5]:
-            bad(f"sku {ids[i]} day {t + 1}: on hand {on_hand[i, t]:g} but start {prev[i]:g} + "
-                f"arrivals {arrivals[i, t]:g} - sold {sold[i, t]:g} = {expect[i]:g}")
+            bad(
+                f"sku {ids[i]} day {t + 1}: on hand {on_hand[i, t]:g} but start {prev[i]:g} + "
+                f"arrivals {arrivals[i, t]:g} - sold {sold[i, t]:g} = {expect[i]:g}"
+            )
         if shortage is Shortage.BACKLOG:
             owed = prev_back + demand[:, t]
             exp_back = owed - sold[:, t]
             wrong = (np.abs(exp_back - backlog[:, t]) > _TOL) | (sold[:, t] > owed + _TOL)
             for i in np.flatnonzero(wrong)[:5]:
-                bad(f"sku {ids[i]} day {t + 1}: backlog {backlog[i, t]:g} but owed "
-                    f"{owed[i]:g} - sold {sold[i, t]:g}")
+                bad(
+                    f"sku {ids[i]} day {t + 1}: backlog {backlog[i, t]:g} but owed "
+                    f"{owed[i]:g} - sold {sold[i, t]:g}"
+                )
         else:
             over_sold = sold[:, t] > demand[:, t] + _TOL
             for i in np.flatnonzero(over_sold)[:5]:
                 bad(f"sku {ids[i]} day {t + 1}: sold {sold[i, t]:g} > demand {demand[i, t]}")
             if shortage is Shortage.NONE:
                 for i in np.flatnonzero(sold[:, t] < demand[:, t] - _TOL)[:5]:
-                    bad(f"sku {ids[i]} day {t + 1}: demand {demand[i, t]} not met "
-                        f"(sold {sold[i, t]:g}) but shortages are not allowed")
+                    bad(
+                        f"sku {ids[i]} day {t + 1}: demand {demand[i, t]} not met "
+                        f"(sold {sold[i, t]:g}) but shortages are not allowed"
+                    )
             if (np.abs(backlog[:, t]) > _TOL).any():
                 bad(f"day {t + 1}: backlog present without the backlog policy")
         prev = on_hand[:, t]

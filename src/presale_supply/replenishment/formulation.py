@@ -137,8 +137,11 @@ def build_formulation(
         More than one demand scenario (use the expected demand or the stochastic planner).
     """
     if formulation not in FORMULATIONS:
-        raise InputError(f"formulation must be one of {list(FORMULATIONS)}.",
-                         column="formulation", value=formulation)
+        raise InputError(
+            f"formulation must be one of {list(FORMULATIONS)}.",
+            column="formulation",
+            value=formulation,
+        )
     if problem.demand.n_scenarios != 1:
         raise InputError(
             f"the deterministic planner takes one demand scenario; got "
@@ -171,8 +174,9 @@ def build_formulation(
     p_day: list[int] = []
     p_var: list[int] = []
     cap_terms: dict[tuple[int, int], tuple[list[int], list[float]]] = {}
-    suffix_dem = np.concatenate([np.cumsum(d[:, ::-1], axis=1)[:, ::-1], np.zeros((N, 1))],
-                                axis=1)  # suffix_dem[i, t-1] = demand of days t..T
+    suffix_dem = np.concatenate(
+        [np.cumsum(d[:, ::-1], axis=1)[:, ::-1], np.zeros((N, 1))], axis=1
+    )  # suffix_dem[i, t-1] = demand of days t..T
     for i in range(N):
         s = int(problem.sku_supplier[i])
         pack = int(sk.pack_size[i])
@@ -238,7 +242,10 @@ def build_formulation(
                 ub_p = pack * big_m if math.isfinite(big_m) else np.inf
                 pv = b.add_vars(len(days), ub=ub_p, integer=True)
                 b.add_row(
-                    [*pv.tolist(), n], [1.0] * len(days) + [-float(pack)], lo=0.0, hi=0.0,
+                    [*pv.tolist(), n],
+                    [1.0] * len(days) + [-float(pack)],
+                    lo=0.0,
+                    hi=0.0,
                     name=f"make[{i},{r}]",
                 )
                 for t, v in zip(days, pv.tolist(), strict=True):
@@ -273,13 +280,14 @@ def build_formulation(
             back[i] = b.add_vars(T, ub=float(d[i].sum()), integer=True, cost=cost)
         else:
             lo = d[i].astype(float) if shortage is Shortage.NONE else 0.0
-            sold[i] = b.add_vars(T, lb=lo, ub=d[i].astype(float), integer=True,
-                                 cost=-weight * sk.shortage_penalty[i])
+            sold[i] = b.add_vars(
+                T, lb=lo, ub=d[i].astype(float), integer=True, cost=-weight * sk.shortage_penalty[i]
+            )
             b.c0 += weight * float(sk.shortage_penalty[i] * d[i].sum())
         arrivals_by_day: dict[int, list[int]] = {}
         for k in np.flatnonzero(mask).tolist():
             arrivals_by_day.setdefault(int(arrival_arr[k]), []).append(int(order_n[k]))
-        pack = float(sk.pack_size[i])
+        pack_f = float(sk.pack_size[i])
         for t in range(1, T + 1):
             cols = [int(inv[i, t - 1])]
             vals = [1.0]
@@ -288,7 +296,7 @@ def build_formulation(
                 vals.append(-1.0)
             for n in arrivals_by_day.get(t, []):
                 cols.append(n)
-                vals.append(-pack)
+                vals.append(-pack_f)
             rhs = float(sk.initial_stock[i]) if t == 1 else 0.0
             if shortage is Shortage.BACKLOG:
                 cols.append(int(back[i, t - 1]))
@@ -310,15 +318,19 @@ def build_formulation(
             days = [u for u in range(a, T + 1) if d[i, u - 1] > 0]
             if not days:
                 continue
-            z = b.add_vars(len(days), ub=d[i, np.asarray(days) - 1].astype(float),
-                           implied_integer=True)
+            z = b.add_vars(
+                len(days), ub=d[i, np.asarray(days) - 1].astype(float), implied_integer=True
+            )
             y = o_y[k]
             for u, zv in zip(days, z.tolist(), strict=True):
                 b.add_row([zv, y], [1.0, -float(d[i, u - 1])], hi=0.0, name=f"fl[{i},{k},{u}]")
                 serve.setdefault((i, u), []).append(zv)
-            b.add_row([*z.tolist(), int(order_n[k])],
-                      [1.0] * len(days) + [-float(sk.pack_size[i])], hi=0.0,
-                      name=f"flsum[{i},{k}]")
+            b.add_row(
+                [*z.tolist(), int(order_n[k])],
+                [1.0] * len(days) + [-float(sk.pack_size[i])],
+                hi=0.0,
+                name=f"flsum[{i},{k}]",
+            )
         for i in range(N):
             init = float(sk.initial_stock[i])
             w = None
@@ -353,9 +365,9 @@ def build_formulation(
         need = int(lock_units[i])
         if need <= 0:
             continue
-        k = first_orders.get(i)
-        c = [] if k is None else [int(order_n[k])]
-        v = [] if k is None else [float(sk.pack_size[i])]
+        k0 = first_orders.get(i)
+        c = [] if k0 is None else [int(order_n[k0])]
+        v = [] if k0 is None else [float(sk.pack_size[i])]
         if elastic:
             e = int(b.add_vars(1, cost=1.0)[0])
             elastic_vars["lock"].append(e)

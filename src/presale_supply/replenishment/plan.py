@@ -76,15 +76,17 @@ class PlanResult:
         sup = p.sku_supplier[i]
         lead = p.suppliers.lead_time_days[sup]
         order_day = np.asarray(p.rounds)[r]
-        return pd.DataFrame({
-            "sku": np.asarray(p.skus.ids, dtype=object)[i],
-            "supplier": np.asarray(p.suppliers.ids, dtype=object)[sup],
-            "round": r + 1,
-            "order_day": order_day,
-            "arrival_day": order_day + lead,
-            "quantity": a.order_units[i, r].astype(np.int64),
-            "packs": (a.order_units[i, r] // p.skus.pack_size[i]).astype(np.int64),
-        })
+        return pd.DataFrame(
+            {
+                "sku": np.asarray(p.skus.ids, dtype=object)[i],
+                "supplier": np.asarray(p.suppliers.ids, dtype=object)[sup],
+                "round": r + 1,
+                "order_day": order_day,
+                "arrival_day": order_day + lead,
+                "quantity": a.order_units[i, r].astype(np.int64),
+                "packs": (a.order_units[i, r] // p.skus.pack_size[i]).astype(np.int64),
+            }
+        )
 
     @property
     def inventory(self) -> pd.DataFrame:
@@ -94,18 +96,17 @@ class PlanResult:
         p = self.problem
         N, T = a.sold.shape
         d = p.demand.units[0]
-        if p.policy.shortage is Shortage.BACKLOG:
-            short = a.backlog
-        else:
-            short = d - a.sold
-        return pd.DataFrame({
-            "sku": np.repeat(np.asarray(p.skus.ids, dtype=object), T),
-            "day": np.tile(np.arange(1, T + 1), N),
-            "demand": d.ravel(),
-            "on_hand": a.on_hand.ravel().astype(np.int64),
-            "sold": a.sold.ravel().astype(np.int64),
-            "short": np.asarray(short).ravel().astype(np.int64),
-        })
+        short = a.backlog if p.policy.shortage is Shortage.BACKLOG else d - a.sold
+        return pd.DataFrame(
+            {
+                "sku": np.repeat(np.asarray(p.skus.ids, dtype=object), T),
+                "day": np.tile(np.arange(1, T + 1), N),
+                "demand": d.ravel(),
+                "on_hand": a.on_hand.ravel().astype(np.int64),
+                "sold": a.sold.ravel().astype(np.int64),
+                "short": np.asarray(short).ravel().astype(np.int64),
+            }
+        )
 
     @property
     def capacity(self) -> pd.DataFrame:
@@ -119,14 +120,16 @@ class PlanResult:
         S, D = used.shape
         days = np.arange(p.first_day, p.first_day + D)
         util = np.divide(used, cap, out=np.zeros_like(used), where=cap > 0)
-        return pd.DataFrame({
-            "supplier": np.repeat(np.asarray(p.suppliers.ids, dtype=object), D),
-            "day": np.tile(days, S),
-            "used": used.ravel(),
-            "capacity": cap.ravel(),
-            "limit": lim.ravel(),
-            "utilisation": util.ravel(),
-        })
+        return pd.DataFrame(
+            {
+                "supplier": np.repeat(np.asarray(p.suppliers.ids, dtype=object), D),
+                "day": np.tile(days, S),
+                "used": used.ravel(),
+                "capacity": cap.ravel(),
+                "limit": lim.ravel(),
+                "utilisation": util.ravel(),
+            }
+        )
 
     @property
     def production(self) -> pd.DataFrame:
@@ -135,13 +138,15 @@ class PlanResult:
         p = self.problem
         keep = a.prod_units > 0
         i = a.prod_sku[keep]
-        return pd.DataFrame({
-            "sku": np.asarray(p.skus.ids, dtype=object)[i],
-            "supplier": np.asarray(p.suppliers.ids, dtype=object)[p.sku_supplier[i]],
-            "round": a.prod_round[keep] + 1,
-            "day": a.prod_day[keep],
-            "units": a.prod_units[keep].astype(np.int64),
-        })
+        return pd.DataFrame(
+            {
+                "sku": np.asarray(p.skus.ids, dtype=object)[i],
+                "supplier": np.asarray(p.suppliers.ids, dtype=object)[p.sku_supplier[i]],
+                "round": a.prod_round[keep] + 1,
+                "day": a.prod_day[keep],
+                "units": a.prod_units[keep].astype(np.int64),
+            }
+        )
 
     # ---- KPIs -------------------------------------------------------------------------------
     def kpis(self) -> dict[str, Any]:
@@ -182,7 +187,9 @@ class PlanResult:
             "peak_capacity_at": {
                 "supplier": p.suppliers.ids[int(s)],
                 "day": int(t) + p.first_day,
-            } if util.size else None,
+            }
+            if util.size
+            else None,
             "capacity_limit_share": 1.0 - p.policy.capacity_buffer,
         }
 
@@ -213,8 +220,12 @@ class PlanResult:
         out.mkdir(parents=True, exist_ok=True)
         paths = []
         if self.arrays is not None:
-            for name, df in (("orders", self.orders), ("inventory", self.inventory),
-                             ("capacity", self.capacity), ("production", self.production)):
+            for name, df in (
+                ("orders", self.orders),
+                ("inventory", self.inventory),
+                ("capacity", self.capacity),
+                ("production", self.production),
+            ):
                 path = out / f"{name}.csv"
                 df.to_csv(path, index=False, float_format="%.6g")
                 paths.append(path)

@@ -100,8 +100,9 @@ def precheck(problem: Problem) -> list[str]:
         options = [f"lower lock_ratio to at most {max(max_ratio, 0):.2f}"]
         options.append(f"raise capacity_per_day to at least {_fmt(math.ceil(daily_needed))}")
         if extra_days is not None:
-            options.append(f"order the lock round {extra_days} day(s) earlier (day "
-                           f"{o - extra_days})")
+            options.append(
+                f"order the lock round {extra_days} day(s) earlier (day {o - extra_days})"
+            )
         findings.append(
             f"Supplier {sp.ids[s]} cannot make the {ratio:.0%} lock: the first round (ordered "
             f"day {o}, arriving day {max(arrival, 1)}) needs {_fmt(need)} capacity units on "
@@ -123,8 +124,11 @@ def extract_plan(problem: Problem, form: Formulation, x: np.ndarray) -> PlanArra
     packs = xr[form.order_n]
     units[form.order_sku, form.order_round] = packs * sk.pack_size[form.order_sku]
     k = form.prod_order
-    prod_units = np.where(form.prod_var >= 0, xr[np.maximum(form.prod_var, 0)],
-                          units[form.order_sku[k], form.order_round[k]])
+    prod_units = np.where(
+        form.prod_var >= 0,
+        xr[np.maximum(form.prod_var, 0)],
+        units[form.order_sku[k], form.order_round[k]],
+    )
     on_hand = xr[form.inv]
     d = problem.demand.units[0]
     if problem.policy.shortage is Shortage.BACKLOG:
@@ -176,28 +180,36 @@ def diagnose(problem: Problem, solver: str = "cpsat", time_limit: float = 30.0) 
     model = form.model
     by_supplier: dict[int, list[tuple[int, float]]] = {}
     for (s, t), row in form.cap_rows.items():
-        cols, vals = model.row(row)
-        slack = sum(x[c] for c in cols if slack_of.get(int(c)) == "capacity")
+        row_cols = model.row(row)[0]
+        slack = sum(x[c] for c in row_cols if slack_of.get(int(c)) == "capacity")
         if slack > 1e-6:
             by_supplier.setdefault(s, []).append((t, float(slack)))
     limit = problem.capacity_limit()
     for s, items in sorted(by_supplier.items()):
         days = [t for t, _ in items]
         total = sum(v for _, v in items)
-        made = {i for i, t, u in zip(plan.prod_sku.tolist(), plan.prod_day.tolist(),
-                                     plan.prod_units.tolist(), strict=True)
-                if t in days and u > 0 and problem.sku_supplier[i] == s}
+        made = {
+            i
+            for i, t, u in zip(
+                plan.prod_sku.tolist(),
+                plan.prod_day.tolist(),
+                plan.prod_units.tolist(),
+                strict=True,
+            )
+            if t in days and u > 0 and problem.sku_supplier[i] == s
+        }
         names = ", ".join(sorted(sk.ids[i] for i in made)[:8])
         lim = limit[s, days[0] - problem.first_day]
         findings.append(
-            f"Supplier {sp.ids[s]} is overloaded on {len(days)} day(s) ({', '.join(map(str, days[:10]))}"
+            f"Supplier {sp.ids[s]} is overloaded on {len(days)} day(s) "
+            f"({', '.join(map(str, days[:10]))}"
             f"{'...' if len(days) > 10 else ''}) by {_fmt(total)} capacity units in total over a "
             f"limit of {_fmt(lim)} per day ({1 - problem.policy.capacity_buffer:.0%} of capacity "
             f"under agreement); SKUs made then: {names or 'none'}."
         )
     for i, row in form.lock_rows.items():
-        cols, _ = model.row(row)
-        slack = sum(x[c] for c in cols if slack_of.get(int(c)) == "lock")
+        row_cols = model.row(row)[0]
+        slack = sum(x[c] for c in row_cols if slack_of.get(int(c)) == "lock")
         if slack > 1e-6:
             findings.append(
                 f"SKU {sk.ids[i]}: the lock cannot be met; {_fmt(slack)} units short of "
@@ -258,36 +270,57 @@ def solve(
     """
     t0 = time.perf_counter()
     options = SolveOptions(
-        time_limit=time_limit, threads=threads, seed=seed, gap=gap, node_limit=node_limit,
-        work_limit=work_limit, log=log, progress=progress,
+        time_limit=time_limit,
+        threads=threads,
+        seed=seed,
+        gap=gap,
+        node_limit=node_limit,
+        work_limit=work_limit,
+        log=log,
+        progress=progress,
     )
     backend = get_backend(solver)
     findings = precheck(problem)
     if findings:
         return PlanResult(
-            status=Status.INFEASIBLE, objective=None, bound=None, gap=None,
-            solver=backend.version(), seconds=time.perf_counter() - t0,
-            message="infeasible by the capacity pre-check (no solver run)", problem=problem,
+            status=Status.INFEASIBLE,
+            objective=None,
+            bound=None,
+            gap=None,
+            solver=backend.version(),
+            seconds=time.perf_counter() - t0,
+            message="infeasible by the capacity pre-check (no solver run)",
+            problem=problem,
             diagnosis=tuple(findings),
         )
     if formulation == "auto":
         formulation = "aggregate" if backend.name == "cpsat" else "facility_location"
     form = build_formulation(problem, formulation=formulation)
     m = form.model
-    size: dict[str, int | str] = {"formulation": formulation, "variables": m.n_vars, "integer_variables": m.n_integer, "rows": m.n_rows,
-            "nonzeros": int(len(m.data))}
+    size: dict[str, int | str] = {
+        "formulation": formulation,
+        "variables": m.n_vars,
+        "integer_variables": m.n_integer,
+        "rows": m.n_rows,
+        "nonzeros": len(m.data),
+    }
     with stdout_to_stderr():
         raw: RawSolution = backend.solve(m, options)
     if not raw.status.has_solution or raw.x is None:
         diag: tuple[str, ...] = ()
         if raw.status is Status.INFEASIBLE and explain:
-            diag = tuple(diagnose(problem, solver,
-                                  time_limit=min(time_limit or 60.0, 60.0)))
+            diag = tuple(diagnose(problem, solver, time_limit=min(time_limit or 60.0, 60.0)))
         return PlanResult(
             status=raw.status if raw.status is not Status.OPTIMAL else Status.ERROR,
-            objective=None, bound=raw.bound, gap=None, solver=raw.solver,
-            seconds=time.perf_counter() - t0, message=raw.message, problem=problem,
-            model_size=size, diagnosis=diag,
+            objective=None,
+            bound=raw.bound,
+            gap=None,
+            solver=raw.solver,
+            seconds=time.perf_counter() - t0,
+            message=raw.message,
+            problem=problem,
+            model_size=size,
+            diagnosis=diag,
         )
     arrays = extract_plan(problem, form, raw.x)
     report = check_plan(problem, arrays)
@@ -302,19 +335,30 @@ def solve(
     if raw.objective is not None and abs(raw.objective - objective) > 1e-6 * max(
         1.0, abs(objective)
     ):
-        message += (f"; note: solver objective {raw.objective:.6f} differs from the "
-                    f"recomputed cost {objective:.6f}")
+        message += (
+            f"; note: solver objective {raw.objective:.6f} differs from the "
+            f"recomputed cost {objective:.6f}"
+        )
     bound = raw.bound
     if bound is not None and bound > objective:
-        bound = min(bound, objective) if bound - objective <= 1e-6 * max(1, abs(objective)) \
-            else bound
+        bound = (
+            min(bound, objective) if bound - objective <= 1e-6 * max(1, abs(objective)) else bound
+        )
     status = raw.status
     g = relative_gap(objective, bound)
     if status is Status.OPTIMAL and g is not None and g > gap + 1e-9:
         status = Status.FEASIBLE
         message += f"; the solver stopped at a gap of {g:.3%}, above the tolerance {gap:g}"
     return PlanResult(
-        status=status, objective=objective, bound=bound, gap=g, solver=raw.solver,
-        seconds=time.perf_counter() - t0, message=message, problem=problem, arrays=arrays,
-        check=report, model_size=size,
+        status=status,
+        objective=objective,
+        bound=bound,
+        gap=g,
+        solver=raw.solver,
+        seconds=time.perf_counter() - t0,
+        message=message,
+        problem=problem,
+        arrays=arrays,
+        check=report,
+        model_size=size,
     )

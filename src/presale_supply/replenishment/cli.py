@@ -1,0 +1,283 @@
+"""Planner commands: ``init``, ``plan``, ``lotsizing`` and ``demo``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from presale_supply.backends.base import BACKENDS, Status
+from presale_supply.exceptions import InputError
+from presale_supply.replenishment.formulation import FORMULATIONS
+
+__all__ = ["register"]
+
+
+def _solver_args(p: argparse.ArgumentParser, default_limit: float = 60.0) -> None:
+    p.add_argument(
+        "--solver",
+        default="cpsat",
+        choices=sorted(BACKENDS),
+        help="solver backend (default: cpsat)",
+    )
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=default_limit,
+        metavar="S",
+        help=f"wall-clock limit in seconds (default: {default_limit:g})",
+    )
+    p.add_argument("--threads", type=int, default=2, help="solver threads (default: 2)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument(
+        "--gap",
+        type=float,
+        default=1e-6,
+        help="relative gap at which to stop and call it optimal (default: 1e-6)",
+    )
+    p.add_argument(
+        "--formulation",
+        default="auto",
+        choices=["auto", *FORMULATIONS],
+        help="model variant (default: auto = aggregate for cpsat, "
+        "facility_location for MIP solvers)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
+    p.add_argument("--log", action="store_true", help="stream the solver's own log to stderr")
+
+
+def register(sub: Any) -> None:
+    """Add the planner's subcommands to the top-level parser."""
+    p = sub.add_parser(
+        "init",
+        help="write the example campaign as editable files",
+        description="Write the embedded example campaign (campaign.toml, "
+        "skus.csv, suppliers.csv, demand.csv) into DIR as a template.",
+    )
+    p.add_argument("dir", help="folder to create (must be empty or new)")
+    p.add_argument("--seed", type=int, default=0, help="example generator seed")
+    p.add_argument("--force", action="store_true", help="overwrite existing files")
+    p.set_defaults(func=_cmd_init)
+
+    p = sub.add_parser(
+        "plan",
+        help="plan a campaign folder",
+        description="Solve the staged replenishment plan of a campaign folder "
+        "and write orders.csv, inventory.csv, capacity.csv, production.csv, "
+        "summary.json.",
+    )
+    p.add_argument("dir", help="campaign folder (see `presale-supply init`)")
+    p.add_argument("--out", default=None, help="output folder (default: DIR/plan)")
+    p.add_argument("--json", action="store_true", help="print summary.json to stdout")
+    _solver_args(p)
+    p.set_defaults(func=_cmd_plan)
+
+    p = sub.add_parser(
+        "lotsizing",
+        help="solve a Trigeiro lot-sizing file",
+        description="Solve a Trigeiro-format capacitated lot-sizing file as a "
+        "special case of the planner (no lock, no buffer, no shortage).",
+    )
+    p.add_argument("file")
+    p.add_argument(
+        "--unit-times",
+        action="store_true",
+        help="set every unit production time to 1 (e.g. G30 -> tr6-15)",
+    )
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    _solver_args(p)
+    p.set_defaults(func=_cmd_lotsizing)
+
+    p = sub.add_parser(
+        "demo",
+        help="plan the embedded example campaign",
+        description="Generate the example campaign, plan it and print a "
+        "readable summary (what `make demo` runs).",
+    )
+    p.add_argument("--out", default="demo-out", help="output folder (default: demo-out)")
+    p.add_argument("--example-seed", type=int, default=0, help="example generator seed")
+    _solver_args(p, default_limit=30.0)
+    p.set_defaults(func=_cmd_demo)
+
+
+def _progress_printer(quiet: bool) -> Any:
+    if quiet:
+        return None
+    last = [0.0]
+
+    def show(seconds: float, incumbent: float, bound: float | None) -> None:
+        now = time.perf_counter()
+        if now - last[0] < 0.2:
+            return
+        last[0] = now
+        gap = (
+            ""
+            if bound is None or incumbent == 0
+            else (f"  gap {abs(incumbent - bound) / abs(incumbent):7.3%}")
+        )
+        b = "" if bound is None else f"  bound {bound:,.2f}"
+        print(
+            f"  [{seconds:7.1f}s] incumbent {incumbent:,.2f}{b}{gap}", file=sys.stderr, flush=True
+        )
+
+    return show
+
+
+def _solve_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    if args.time_limit is not None and args.time_limit <= 0:
+        raise InputError(
+            "--time-limit must be > 0 seconds.", column="--time-limit", value=args.time_limit
+        )
+    log = bool(args.log) or (not args.quiet and args.solver != "cpsat")
+    return {
+        "solver": args.solver,
+        "time_limit": args.time_limit,
+        "threads": args.threads,
+        "seed": args.seed,
+        "gap": args.gap,
+        "formulation": args.formulation,
+        "log": log,
+        "progress": _progress_printer(args.quiet),
+    }
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from presale_supply.datasets import example_campaign
+    from presale_supply.io import FILES, write_problem_dir
+
+    d = Path(args.dir)
+    clash = [f for f in FILES if (d / f).exists()]
+    if clash and not args.force:
+        raise InputError(f"{clash} already exist; use --force to overwrite.", file=str(d))
+    ex = example_campaign(args.seed)
+    paths = write_problem_dir(d, ex.campaign, ex.skus, ex.suppliers, ex.demand)
+    print(f"wrote the example campaign (seed {args.seed}) to {d}/:")
+    for p in paths:
+        print(f"  {p.name}")
+    print(f"plan it with: presale-supply plan {d} --out {d / 'plan'}")
+    return 0
+
+
+def format_summary(result: Any) -> str:
+    """A readable multi-line summary of a :class:`PlanResult`."""
+    s = result.summary()
+    lines = [f"status      {s['status']}"]
+    if s["objective"] is not None:
+        gap = "n/a" if s["gap"] is None else f"{s['gap']:.4%}"
+        bound = "n/a" if s["bound"] is None else f"{s['bound']:,.2f}"
+        lines += [
+            f"total cost  {s['objective']:,.2f}",
+            f"bound       {bound}",
+            f"gap         {gap}",
+        ]
+    lines.append(f"solver      {s['solver']}, {s['seconds']:.1f} s")
+    lines.append(f"note        {s['message']}")
+    for d in s.get("diagnosis", []):
+        lines.append(f"  why: {d}")
+    if "costs" in s:
+        c = s["costs"]
+        lines.append(
+            "costs       " + ", ".join(f"{k} {v:,.2f}" for k, v in c.items() if k != "total")
+        )
+        k = s["kpis"]
+        peak = k["peak_capacity_at"] or {}
+        lines += [
+            f"fill rate   {k['fill_rate']:.2%}  ({k['units_sold']:,} of "
+            f"{k['units_demanded']:,} units)",
+            f"sell-thru   {k['sell_through']:.2%}  ({k['units_ordered']:,} units ordered, "
+            f"{k['units_left_at_end']:,} left at the end)",
+            f"lock        min first-round share {k['lock_ratio_min']:.2%} of expected demand"
+            if k["lock_ratio_min"] is not None
+            else "lock        none",
+            f"capacity    peak utilisation {k['peak_capacity_utilisation']:.2%} "
+            f"(limit {k['capacity_limit_share']:.0%}) at supplier {peak.get('supplier')} "
+            f"day {peak.get('day')}",
+            f"orders      {k['orders_placed']:,} placed",
+        ]
+    return "\n".join(lines)
+
+
+def _exit_code(status: Status) -> int:
+    return 0 if status.has_solution else 1
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from presale_supply.io import read_problem_dir
+    from presale_supply.replenishment.solve import solve
+
+    problem = read_problem_dir(args.dir)
+    out = Path(args.out) if args.out else Path(args.dir) / "plan"
+    if not args.quiet:
+        print(
+            f"planning {len(problem.skus)} SKUs x {len(problem.suppliers)} suppliers x "
+            f"{problem.n_days} days, rounds on days {list(problem.rounds)}, with "
+            f"{args.solver} (limit {args.time_limit:g} s)",
+            file=sys.stderr,
+        )
+    result = solve(problem, **_solve_kwargs(args))
+    paths = result.write(out)
+    if args.json:
+        print(json.dumps(result.summary(), indent=2))
+    else:
+        print(format_summary(result))
+        print(f"wrote {', '.join(p.name for p in paths)} to {out}/")
+    return _exit_code(result.status)
+
+
+def _cmd_lotsizing(args: argparse.Namespace) -> int:
+    from presale_supply.lotsizing import lot_sizing_problem, read_trigeiro
+    from presale_supply.replenishment.solve import solve
+
+    inst = read_trigeiro(args.file)
+    problem = lot_sizing_problem(inst, unit_times=args.unit_times)
+    result = solve(problem, **_solve_kwargs(args))
+    out = {
+        "instance": inst.name + ("-unit-times" if args.unit_times else ""),
+        "items": inst.shape[0],
+        "periods": inst.shape[1],
+        "solver": args.solver,
+        "formulation": result.model_size.get("formulation"),
+        "status": result.status.value,
+        "objective": result.objective,
+        "bound": result.bound,
+        "gap": result.gap,
+        "seconds": round(result.seconds, 3),
+    }
+    if args.json:
+        print(json.dumps(out))
+    else:
+        for k, v in out.items():
+            print(f"{k:12s}{v}")
+    return _exit_code(result.status)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from presale_supply.datasets import example_campaign
+    from presale_supply.io import write_problem_dir
+    from presale_supply.replenishment.solve import solve
+
+    out = Path(args.out)
+    ex = example_campaign(args.example_seed)
+    write_problem_dir(out / "campaign", ex.campaign, ex.skus, ex.suppliers, ex.demand)
+    problem = ex.to_problem()
+    print(f"== presale_supply demo: example campaign (seed {args.example_seed}) ==")
+    stages = " / ".join(f"{s.name} {s.days}" for s in problem.campaign.stages)
+    print(
+        f"{len(problem.skus)} SKUs, {len(problem.suppliers)} suppliers, "
+        f"{problem.n_days} days ({stages}), order rounds on days {list(problem.rounds)}"
+    )
+    print(f"\n-- replenishment plan ({args.solver}, limit {args.time_limit:g} s) --")
+    result = solve(problem, **_solve_kwargs(args))
+    result.write(out / "plan")
+    print(format_summary(result))
+    print(f"plan files in {out / 'plan'}/")
+    try:
+        from presale_supply.sla.example import example_summary
+    except ImportError:  # pragma: no cover
+        return _exit_code(result.status)
+    print("\n-- 48-hour delivery promise (balance-payment spike) --")
+    print(example_summary(args.example_seed))
+    return _exit_code(result.status)
