@@ -15,10 +15,11 @@ import importlib.util
 import math
 import os
 import sys
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -35,6 +36,7 @@ __all__ = [
     "available_backends",
     "get_backend",
     "relative_gap",
+    "solve_with_watchdog",
     "stdout_to_stderr",
 ]
 
@@ -194,6 +196,8 @@ class Backend(ABC):
     description: ClassVar[str] = ""
     #: Whether the solver accepts continuous variables (CP-SAT does not).
     supports_continuous: ClassVar[bool] = True
+    #: Whether the solver's time limit may be overrun badly (then it runs under a watchdog).
+    soft_time_limit: ClassVar[bool] = False
 
     @classmethod
     def is_available(cls) -> bool:
@@ -255,3 +259,64 @@ def available_backends() -> list[str]:
         if cls.is_available():
             out.append(key)
     return out
+
+
+def _child(backend: Backend, model: MILP, options: SolveOptions, conn: Any) -> None:
+    try:
+        with stdout_to_stderr():
+            conn.send(("ok", backend.solve(model, options)))
+    except BaseException as exc:  # report any failure to the parent
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def solve_with_watchdog(
+    backend: Backend, model: MILP, options: SolveOptions, *, grace: float = 30.0
+) -> RawSolution:
+    """Run ``backend.solve`` in a child process and kill it if it overruns its time limit.
+
+    Some solvers treat the time limit as advice (HiGHS has run 79 s on a 60 s limit and never
+    returned on a larger model). The child is killed ``max(grace, 0.5 x time_limit)`` seconds
+    after the limit; the result is then NO_SOLUTION with a message saying so. Without a time
+    limit the solve runs in process.
+    """
+    if options.time_limit is None:
+        return backend.solve(model, options)
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    t0 = time.perf_counter()
+    proc = ctx.Process(target=_child, args=(backend, model, options, child), daemon=True)
+    proc.start()
+    child.close()
+    deadline = options.time_limit + max(grace, 0.5 * options.time_limit)
+    try:
+        if parent.poll(deadline):
+            kind, payload = parent.recv()
+            proc.join(5)
+            if kind == "ok":
+                result: RawSolution = payload
+                return result
+            from presale_supply.exceptions import SolverError
+
+            raise SolverError(f"{backend.name} failed: {payload}")
+    except EOFError:
+        pass
+    finally:
+        if proc.is_alive():
+            proc.kill()
+            proc.join(5)
+        parent.close()
+    seconds = time.perf_counter() - t0
+    return RawSolution(
+        Status.NO_SOLUTION,
+        None,
+        None,
+        None,
+        seconds,
+        backend.version(),
+        f"{backend.name} did not return within {deadline:.0f} s of a {options.time_limit:g} s "
+        "limit (or died); the watchdog stopped it",
+    )

@@ -125,3 +125,4 @@ class HighsBackend(_MathOptBackend):
     description = "HiGHS via OR-Tools MathOpt"
     solver_type = "HIGHS"
     pass_threads = False
+    soft_time_limit = True

@@ -163,6 +163,7 @@ class PulpHighsBackend(Backend):
     name = "pulp-highs"
     package = "highspy"
     description = "HiGHS via PuLP (highspy)"
+    soft_time_limit = True
 
     def solve(self, model: MILP, options: SolveOptions) -> RawSolution:
         """Solve ``model`` with HiGHS through PuLP; reads status and bound from highspy."""

@@ -21,6 +21,7 @@ from presale_supply.backends.base import (
     Status,
     get_backend,
     relative_gap,
+    solve_with_watchdog,
     stdout_to_stderr,
 )
 from presale_supply.data import Problem, Shortage
@@ -305,7 +306,10 @@ def solve(
         "nonzeros": len(m.data),
     }
     with stdout_to_stderr():
-        raw: RawSolution = backend.solve(m, options)
+        if backend.soft_time_limit:
+            raw: RawSolution = solve_with_watchdog(backend, m, options)
+        else:
+            raw = backend.solve(m, options)
     if not raw.status.has_solution or raw.x is None:
         diag: tuple[str, ...] = ()
         if raw.status is Status.INFEASIBLE and explain:
