@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-all lint typecheck bench clean
+.PHONY: demo test test-all bench-solvers bench-sla clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,16 @@ test: $(STAMP)
 ## Every test, including the slow tier.
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+## Solver comparison suite: every instance, every backend and formulation (about 1 h).
+bench-solvers: $(STAMP)
+	$(BIN)/python -m benchmarks.solvers.run --instances all \
+		--backends cpsat,scip,highs,cbc,pulp-highs --formulations aggregate,facility_location \
+		--time-limit 60 --threads 2
+
+## SLA checker speed and memory on 1M and 10M synthetic orders.
+bench-sla: $(STAMP)
+	$(BIN)/python benchmarks/sla_bench.py --sizes 1000000,10000000
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .mypy_cache .ruff_cache

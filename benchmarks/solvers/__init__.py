@@ -1,0 +1,1 @@
+"""Solver comparison suite (see benchmarks/solvers/README in docs/benchmarks.md)."""

@@ -1,0 +1,285 @@
+"""Run the solver comparison suite.
+
+Examples
+--------
+Fast tier (what the tests run)::
+
+    python -m benchmarks.solvers.run --instances trigeiro:G30-unit --backends cpsat,cbc --time-limit 20
+
+Full run (``make bench-solvers``)::
+
+    python -m benchmarks.solvers.run --instances all --backends cpsat,scip,highs,cbc,pulp-highs \\
+        --formulations aggregate,facility_location --time-limit 60 --threads 2
+
+Writes ``<out>.csv`` (one row per instance, backend and formulation), ``<out>.json`` (rows plus
+solver versions and machine), ``<out>.md`` (a table with ratios against the baseline measured
+in the same run) and ``<out>_profile.png`` (performance profile).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import time
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from benchmarks.solvers.baseline import solve_baseline
+from benchmarks.solvers.registry import ROOT, load, select
+from presale_supply.backends.base import SolveOptions, get_backend, relative_gap
+from presale_supply.replenishment.solve import solve
+
+
+def machine() -> dict[str, Any]:
+    """Solver versions and machine facts recorded with the results."""
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    pkgs = {}
+    for p in ("ortools", "pulp", "highspy", "numpy", "presale_supply"):
+        try:
+            pkgs[p] = version(p)
+        except Exception:
+            pkgs[p] = "not installed"
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "packages": pkgs,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+
+
+def run_one(
+    name: str, inst: Any, backend: str, formulation: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    row: dict[str, Any] = {"instance": name, "backend": backend, "formulation": formulation}
+    t0 = time.perf_counter()
+    try:
+        if inst.problem is not None:
+            r = solve(
+                inst.problem,
+                backend,
+                time_limit=args.time_limit,
+                threads=args.threads,
+                seed=args.seed,
+                formulation=formulation,
+                explain=False,
+            )
+            row.update(
+                status=r.status.value,
+                objective=r.objective,
+                bound=r.bound,
+                gap=r.gap,
+                seconds=r.seconds,
+                **{k: v for k, v in r.model_size.items()},
+            )
+        else:
+            m = inst.milp
+            raw = get_backend(backend).solve(
+                m, SolveOptions(time_limit=args.time_limit, threads=args.threads, seed=args.seed)
+            )
+            row.update(
+                status=raw.status.value,
+                objective=raw.objective,
+                bound=raw.bound,
+                gap=relative_gap(raw.objective, raw.bound),
+                seconds=raw.seconds,
+                formulation="as read",
+                variables=m.n_vars,
+                integer_variables=m.n_integer,
+                rows=m.n_rows,
+                nonzeros=len(m.data),
+            )
+    except Exception as exc:  # a failing backend is a result, not a crash of the suite
+        row.update(
+            status="ERROR", message=f"{type(exc).__name__}: {exc}", seconds=time.perf_counter() - t0
+        )
+    ref = inst.reference
+    row["reference"] = ref
+    if ref is not None and row.get("objective") is not None:
+        row["gap_to_reference"] = abs(row["objective"] - ref) / abs(ref)
+    return row
+
+
+def performance_profile(rows: list[dict[str, Any]], path: Path) -> None:
+    """Fraction of instances each configuration proved optimal within tau x the best time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    configs = sorted({(r["backend"], r["formulation"]) for r in rows})
+    instances = sorted({r["instance"] for r in rows})
+    best = {}
+    for inst in instances:
+        solved = [r["seconds"] for r in rows if r["instance"] == inst and r["status"] == "OPTIMAL"]
+        best[inst] = min(solved) if solved else None
+    taus = [1.0 * (1.05**k) for k in range(0, 200)]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for cfg in configs:
+        ratios = []
+        for inst in instances:
+            r = next(
+                (
+                    x
+                    for x in rows
+                    if x["instance"] == inst and (x["backend"], x["formulation"]) == cfg
+                ),
+                None,
+            )
+            if r is None or r["status"] != "OPTIMAL" or best[inst] is None:
+                ratios.append(math.inf)
+            else:
+                ratios.append(r["seconds"] / best[inst])
+        frac = [sum(q <= t for q in ratios) / len(instances) for t in taus]
+        ax.step(taus, frac, where="post", label=f"{cfg[0]} / {cfg[1]}")
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("tau (time / best time among configurations that proved optimality)")
+    ax.set_ylabel("fraction of instances proved optimal")
+    ax.set_title("Performance profile")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _fmt(v: Any, pct: bool = False) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    if pct:
+        return f"{v:.4%}"
+    if isinstance(v, float):
+        return f"{v:,.2f}"
+    return str(v)
+
+
+def markdown(
+    rows: list[dict[str, Any]],
+    base: dict[str, dict[str, Any]],
+    meta: dict[str, Any],
+    args: argparse.Namespace,
+) -> str:
+    lines = [
+        "# Solver comparison",
+        "",
+        f"Measured {meta['date']} on {meta['cpu']} ({meta['cores']} cores), Python "
+        f"{meta['python']}; {', '.join(f'{k} {v}' for k, v in meta['packages'].items())}.",
+        f"Time limit {args.time_limit:g} s, {args.threads} threads, seed {args.seed}.",
+        "Ratios are against the baseline (plain PuLP model, textbook big-M, CBC) measured in "
+        "the same run: time ratio = seconds / baseline seconds; gap ratio = baseline gap / gap "
+        "(higher is better; inf when we closed the gap and the baseline did not).",
+        "",
+        "| instance | backend | formulation | status | objective | bound | gap | gap to ref | "
+        "seconds | time ratio | gap ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, b in base.items():
+        lines.append(
+            f"| {name} | baseline CBC | textbook big-M | {b['status']} | "
+            f"{_fmt(b['objective'])} | {_fmt(b['bound'])} | {_fmt(b['gap'], True)} | "
+            f"{_fmt(b.get('gap_to_reference'), True)} | {b['seconds']:.1f} | 1 | 1 |"
+        )
+    for r in rows:
+        b = base.get(r["instance"])
+        tr = gr = "-"
+        if b is not None and r.get("seconds"):
+            tr = f"{r['seconds'] / b['seconds']:.2f}"
+            if b.get("gap") is not None and r.get("gap") is not None:
+                gr = (
+                    "inf"
+                    if r["gap"] <= 1e-9 and b["gap"] > 1e-9
+                    else ("1" if r["gap"] <= 1e-9 else f"{b['gap'] / r['gap']:.1f}")
+                )
+        lines.append(
+            f"| {r['instance']} | {r['backend']} | {r['formulation']} | {r['status']} | "
+            f"{_fmt(r.get('objective'))} | {_fmt(r.get('bound'))} | {_fmt(r.get('gap'), True)} | "
+            f"{_fmt(r.get('gap_to_reference'), True)} | {r.get('seconds', 0):.1f} | {tr} | {gr} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--instances", default="trigeiro", help="comma-separated prefixes, or all")
+    ap.add_argument("--backends", default="cpsat,cbc")
+    ap.add_argument(
+        "--formulations", default="auto", help="comma-separated: auto, aggregate, facility_location"
+    )
+    ap.add_argument("--time-limit", type=float, default=60.0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--no-plot", action="store_true")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "solvers"))
+    args = ap.parse_args(argv)
+    names = list(dict.fromkeys(select(args.instances)))
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    forms = [f.strip() for f in args.formulations.split(",") if f.strip()]
+    meta = machine()
+    rows: list[dict[str, Any]] = []
+    base: dict[str, dict[str, Any]] = {}
+    total = len(names) * len(backends) * len(forms)
+    k = 0
+    for name in names:
+        inst = load(name, args.seed)
+        if inst.lot_sizing is not None and not args.no_baseline:
+            b = solve_baseline(
+                inst.lot_sizing,
+                unit_times=inst.unit_times,
+                time_limit=args.time_limit,
+                threads=args.threads,
+            )
+            if inst.reference is not None and b["objective"] is not None:
+                b["gap_to_reference"] = abs(b["objective"] - inst.reference) / inst.reference
+            base[name] = b
+            print(
+                f"[baseline] {name}: {b['status']} gap {_fmt(b['gap'], True)} {b['seconds']:.1f}s",
+                file=sys.stderr,
+                flush=True,
+            )
+        for backend in backends:
+            for form in forms:
+                k += 1
+                row = run_one(name, inst, backend, form, args)
+                rows.append(row)
+                print(
+                    f"[{k}/{total}] {name} {backend}/{row['formulation']}: {row['status']} "
+                    f"gap {_fmt(row.get('gap'), True)} {row.get('seconds', 0):.1f}s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    import pandas as pd
+
+    pd.DataFrame(rows).to_csv(out.with_suffix(".csv"), index=False)
+    out.with_suffix(".json").write_text(
+        json.dumps(
+            {"machine": meta, "args": vars(args), "baseline": base, "rows": rows},
+            indent=1,
+            default=str,
+        )
+    )
+    out.with_suffix(".md").write_text(markdown(rows, base, meta, args))
+    if not args.no_plot:
+        performance_profile(rows, out.parent / (out.name + "_profile.png"))
+    print(f"wrote {out}.csv/.json/.md", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
