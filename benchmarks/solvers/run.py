@@ -4,7 +4,8 @@ Examples
 --------
 Fast tier (what the tests run)::
 
-    python -m benchmarks.solvers.run --instances trigeiro:G30-unit --backends cpsat,cbc --time-limit 20
+    python -m benchmarks.solvers.run --instances trigeiro:G30-unit --backends cpsat,cbc \\
+        --time-limit 20
 
 Full run (``make bench-solvers``)::
 
@@ -31,6 +32,7 @@ from typing import Any
 
 from benchmarks.solvers.baseline import solve_baseline
 from benchmarks.solvers.registry import ROOT, load, select
+
 from presale_supply.backends.base import SolveOptions, get_backend, relative_gap
 from presale_supply.replenishment.solve import solve
 
