@@ -85,7 +85,7 @@ def run_one(
                 bound=r.bound,
                 gap=r.gap,
                 seconds=r.seconds,
-                **{k: v for k, v in r.model_size.items()},
+                **r.model_size,
             )
         else:
             m = inst.milp
