@@ -69,7 +69,7 @@ from presale_supply.milp import MILP, MILPBuilder
 __all__ = ["FORMULATIONS", "Formulation", "build_formulation"]
 
 #: Formulation names accepted by :func:`build_formulation`.
-FORMULATIONS = ("aggregate", "facility_location")
+FORMULATIONS = ("aggregate", "facility_location", "aggregate_ls")
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,6 +136,8 @@ def build_formulation(
     InputError
         More than one demand scenario (use the expected demand or the stochastic planner).
     """
+    if formulation == "aggregate_ls":  # the cuts are added by replenishment.cuts
+        formulation = "aggregate"
     if formulation not in FORMULATIONS:
         raise InputError(
             f"formulation must be one of {list(FORMULATIONS)}.",

@@ -248,8 +248,10 @@ def solve(
         ``"pulp-highs"`` (PuLP).
     time_limit, threads, seed, gap, node_limit, work_limit, log, progress
         See :class:`~presale_supply.backends.base.SolveOptions`.
-    formulation : {"auto", "aggregate", "facility_location"}
-        Model variant (see :mod:`~presale_supply.replenishment.formulation`). ``"auto"``: the
+    formulation : {"auto", "aggregate", "facility_location", "aggregate_ls"}
+        Model variant (see :mod:`~presale_supply.replenishment.formulation`;
+        ``"aggregate_ls"`` adds (l,S) cuts separated on the LP relaxation, see
+        :mod:`~presale_supply.replenishment.cuts`). ``"auto"``: the
         aggregate model for CP-SAT, the facility-location strengthening for the LP-based MIP
         solvers (SCIP, HiGHS, CBC), whose bound it closes.
     explain : bool
@@ -298,6 +300,16 @@ def solve(
         formulation = "aggregate" if backend.name == "cpsat" else "facility_location"
     form = build_formulation(problem, formulation=formulation)
     m = form.model
+    cut_note = ""
+    if formulation == "aggregate_ls":
+        from presale_supply.replenishment.cuts import separate_ls
+
+        m, stats = separate_ls(problem, form)
+        cut_note = (
+            f"; {int(stats['cuts'])} (l,S) cuts in {int(stats['rounds'])} rounds, LP "
+            f"bound {stats.get('lp_bound_before', 0):,.2f} -> "
+            f"{stats.get('lp_bound_after', 0):,.2f}"
+        )
     size: dict[str, int | str] = {
         "formulation": formulation,
         "variables": m.n_vars,
@@ -327,6 +339,7 @@ def solve(
             diagnosis=diag,
         )
     arrays = extract_plan(problem, form, raw.x)
+    message_extra = cut_note
     report = check_plan(problem, arrays)
     if not report.ok:
         raise PlanCheckError(
@@ -335,7 +348,7 @@ def solve(
             report.violations,
         )
     objective = report.costs["total"]
-    message = raw.message
+    message = raw.message + message_extra
     if raw.objective is not None and abs(raw.objective - objective) > 1e-6 * max(
         1.0, abs(objective)
     ):
