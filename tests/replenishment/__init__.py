@@ -1,0 +1,1 @@
+"""Tests of the staged replenishment planner (solve, formulation, checker, backends)."""
