@@ -101,6 +101,7 @@ class Skus:
     capacity_per_unit: np.ndarray
     capacity_per_order: np.ndarray
     order_cost: np.ndarray
+    source: str = "skus"
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -154,6 +155,7 @@ class Skus:
             ids=tuple(str(s) for s in ids),
             category=tuple(str(s) for s in cat),
             supplier=tuple(str(s) for s in sup),
+            source=source,
             **{k: _readonly(np.asarray(v)) for k, v in arrays.items()},
         )
 
@@ -459,7 +461,7 @@ class Problem:
                 raise InputError(
                     f"unknown supplier {s!r} for sku {self.skus.ids[k]!r}; known suppliers: "
                     f"{sorted(index)[:20]}.",
-                    file="skus",
+                    file=self.skus.source,
                     row=k + 1,
                     column="supplier",
                     value=s,

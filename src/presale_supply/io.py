@@ -110,9 +110,12 @@ def read_problem_dir(directory: str | Path) -> Problem:
     try:
         return Problem(campaign, skus, suppliers, demand, policy)
     except InputError as exc:
-        file = skus_path if exc.file == "skus" else (exc.file or str(toml_path))
         raise InputError(
-            exc.reason, file=file, row=exc.row, column=exc.column, value=exc.value
+            exc.reason,
+            file=exc.file or str(toml_path),
+            row=exc.row,
+            column=exc.column,
+            value=exc.value,
         ) from None
 
 

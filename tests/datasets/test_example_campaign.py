@@ -103,7 +103,8 @@ def test_prices_and_costs(ex0: ExampleCampaign) -> None:
     assert (s["holding_cost"] < 0.01 * s["unit_cost"]).all()
     assert set(s["pack_size"]) <= {1, 6, 12}
     assert (s["moq"] % s["pack_size"] == 0).all()
-    assert (s["initial_stock"] == 0).mean() > 0.8
+    # every SKU starts with about initial_stock_days days of its base demand (covers warm-up)
+    assert (s["initial_stock"] > 0).mean() > 0.95
 
 
 def test_history_and_signals(ex0: ExampleCampaign) -> None:

@@ -1,16 +1,13 @@
 """Builders and helpers shared by the replenishment tests.
 
 Nothing here knows an answer: the builders only turn plain numbers into planner objects, and
-:func:`run` calls :func:`presale_supply.replenishment.solve.solve` (in a child process for the
-MathOpt HiGHS backend, see :data:`ISOLATED`).
+:func:`run` calls :func:`presale_supply.replenishment.solve.solve` (which itself runs the HiGHS
+backends in a fresh child process; test_backend_isolation.py covers why).
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +28,6 @@ TRIGEIRO = SHARED / "lotsizing" / "trigeiro"
 
 ALL_BACKENDS = tuple(BACKENDS)
 
-#: Backends run in a child process. OR-Tools' MathOpt HiGHS crashes the interpreter (SIGSEGV)
-#: once PuLP has been imported in the same process (PuLP preloads highspy with RTLD_GLOBAL), and
-#: the CBC tests import PuLP; see test_backend_isolation.py for the test that records the crash.
-ISOLATED = frozenset({"highs"})
 
 SHORT_STAGES = (
     Stage("warm-up", 2),
@@ -52,32 +45,10 @@ def require_backend(name: str) -> None:
         pytest.skip(f"backend {name!r} unavailable: {exc}")
 
 
-_POOL: ProcessPoolExecutor | None = None
-
-
-def _isolated_pool() -> ProcessPoolExecutor:
-    """One long-lived worker process started with "spawn" (a fresh interpreter that never
-    imports PuLP), reused by every isolated solve of the session."""
-    global _POOL
-    if _POOL is None:
-        _POOL = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
-    return _POOL
-
-
 def run(problem: Problem, backend: str, **kwargs: Any) -> PlanResult:
-    """``solve(problem, backend, **kwargs)``; in a separate process for :data:`ISOLATED`
-    backends."""
-    global _POOL
+    """``solve(problem, backend, **kwargs)``, skipping when the backend is unavailable."""
     require_backend(backend)
-    if backend not in ISOLATED:
-        return solve(problem, backend, **kwargs)
-    future = _isolated_pool().submit(solve, problem, backend, **kwargs)
-    try:
-        result: PlanResult = future.result(timeout=600)
-    except BrokenProcessPool as exc:  # the worker died: report it and start a fresh one
-        _POOL = None
-        raise AssertionError(f"the {backend} worker process died: {exc}") from exc
-    return result
+    return solve(problem, backend, **kwargs)
 
 
 # ---- lot sizing -------------------------------------------------------------------------------
@@ -191,7 +162,6 @@ def presale_problem(
 
 __all__ = [
     "ALL_BACKENDS",
-    "ISOLATED",
     "SHARED",
     "SHORT_STAGES",
     "TRIGEIRO",

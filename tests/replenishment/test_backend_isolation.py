@@ -68,26 +68,12 @@ def test_highs_alone_solves_textbook(time_limit: str) -> None:
     assert _result_line(proc).startswith("RESULT OPTIMAL 1380.0"), proc.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: solve(problem, 'highs', time_limit=None) kills the interpreter with SIGSEGV "
-    "when pulp was imported earlier in the process (e.g. after any 'cbc' or 'pulp-highs' "
-    "solve): pulp/__init__.py preloads highspy._core with RTLD_GLOBAL and OR-Tools' MathOpt "
-    "HiGHS then runs against highspy's HiGHS symbols (backends/mathopt.py HighsBackend)",
-)
 def test_highs_after_pulp_import_without_time_limit() -> None:
     proc = _run_highs("pulp", "none")
     assert proc.returncode == 0, f"return code {proc.returncode}: {proc.stderr[-800:]}"
     assert _result_line(proc).startswith("RESULT OPTIMAL 1380.0")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: with a time limit, solve(problem, 'highs') after 'import pulp' returns "
-    "NO_SOLUTION in under a second with the message 'did not return within 60 s of a 30 s "
-    "limit (or died)': the MathOpt HiGHS child crashes (SIGSEGV, see the test above) and "
-    "solve_with_watchdog (backends/base.py) reports the crash as a time-limit stop",
-)
 def test_highs_after_pulp_import_with_time_limit() -> None:
     proc = _run_highs("pulp", "30")
     assert proc.returncode == 0, proc.stderr[-800:]
@@ -104,13 +90,6 @@ class _DyingBackend(Backend):
         os._exit(3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: solve_with_watchdog (backends/base.py) maps a child process that died at once "
-    "(exit code 3 after 0 s) to Status.NO_SOLUTION with the message 'did not return within "
-    "40 s of a 10 s limit (or died)'; NO_SOLUTION means a limit was reached, so a crash "
-    "should be ERROR (or SolverError) naming the exit code",
-)
 def test_watchdog_reports_a_dead_solver_as_error() -> None:
     from presale_supply.milp import MILPBuilder
 

@@ -214,12 +214,6 @@ def test_negative_order_is_caught() -> None:
     assert violations(plan)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: check_plan (replenishment/checker.py) reports a negative value as "
-    "'sold is negative at (0, 3): -1', with 0-based array indices, naming neither the SKU "
-    "('A') nor the campaign day (day 4)",
-)
 def test_negative_value_message_names_sku_and_day() -> None:
     # A sells -1 on day 4 (balance kept: on hand 2 + 1 = 3)
     plan = edit(valid_plan(), sold={(0, 3): -1}, on_hand={(0, 3): 3})
@@ -228,11 +222,6 @@ def test_negative_value_message_names_sku_and_day() -> None:
     assert _named(vs, "negative", r"\bA\b", r"\bday 4\b"), vs
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: check_plan (replenishment/checker.py) reports a fractional quantity only as "
-    "'on_hand has non-whole values', without the SKU or day",
-)
 def test_fractional_value_message_names_sku_and_day() -> None:
     plan = edit(valid_plan(), sold={(0, 3): 1.5}, on_hand={(0, 3): 0.5})
     vs = violations(plan)

@@ -11,7 +11,6 @@ import pytest
 
 from presale_supply.backends.base import Status
 from presale_supply.data import Policy, Problem, Shortage
-from presale_supply.exceptions import SolverError
 from presale_supply.replenishment.solve import diagnose, precheck
 
 from .helpers import presale_problem, run
@@ -141,29 +140,12 @@ def test_storage_limit_is_explained_by_elastic_resolve(backend: str) -> None:
     assert "storage" in text and re.search(r"\b40\b", text), res.diagnosis
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=SolverError,
-    reason="BUG: the elastic model of build_formulation(elastic=True) "
-    "(replenishment/formulation.py) adds its slack variables as continuous, so diagnose() with "
-    "CP-SAT (the default solver) raises SolverError 'CP-SAT solves integer programs only'; "
-    "solve(problem) with defaults therefore crashes on every infeasible problem the pre-check "
-    "does not catch instead of returning INFEASIBLE with a diagnosis",
-)
 def test_elastic_diagnosis_with_default_solver() -> None:
     res = run(moq_problem(), "cpsat", time_limit=30)
     assert res.status is Status.INFEASIBLE
     assert any("35" in line for line in res.diagnosis)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: with clearance_price > unit_cost, build_formulation(elastic=True) "
-    "(replenishment/formulation.py) caps each order at max(lock, MOQ, 1) packs because the "
-    "demand big-M is infinite and is replaced by 0; the elastic model is then infeasible and "
-    "diagnose() returns only 'the elastic re-solve found no solution either' instead of the "
-    "storage excess of 40",
-)
 def test_elastic_diagnosis_when_clearance_exceeds_cost() -> None:
     res = run(storage_problem(clearance=6.0), "cbc", time_limit=30)  # unit cost 5
     assert res.status is Status.INFEASIBLE
@@ -171,15 +153,9 @@ def test_elastic_diagnosis_when_clearance_exceeds_cost() -> None:
     assert "storage" in text and "40" in text, res.diagnosis
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: diagnose() (replenishment/solve.py) always words a capacity overload as "
-    "'(85% of capacity under agreement)', also for a supplier without a capacity-guarantee "
-    "agreement, whose limit is its full capacity (here 100, overloaded by 20)",
-)
 def test_overload_wording_without_agreement() -> None:
     res = run(moq_problem(guarantee=False), "cbc", time_limit=30)
     assert res.status is Status.INFEASIBLE
     text = " ".join(res.diagnosis)
     assert re.search(r"\b20\b", text), text  # 120 - 100
-    assert "agreement" not in text and "85%" not in text, text
+    assert "85%" not in text and "full capacity" in text, text

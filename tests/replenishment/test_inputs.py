@@ -353,12 +353,6 @@ def test_problem_unknown_supplier_names_row_column_value() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Problem.__post_init__ (data.py) reports an unknown supplier with file='skus' "
-    "hard-coded; a SKU table loaded with source='my_skus.csv' gets an error naming a file "
-    "'skus' that does not exist (Skus does not keep its source name)",
-)
 def test_problem_unknown_supplier_names_the_source() -> None:
     df = skus_frame(supplier=["S1", "S9", "S2"])
     input_error(lambda: _problem(df), SKU_SRC, file=SKU_SRC)

@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 
 from presale_supply.backends.base import Status
 from presale_supply.data import Policy, Problem, Shortage
-from presale_supply.exceptions import PlanCheckError
 from presale_supply.replenishment.checker import check_plan
 from presale_supply.replenishment.plan import PlanResult
 from presale_supply.replenishment.solve import precheck
@@ -66,10 +65,8 @@ def cases(draw: st.DrawFn, capacity: tuple[int, int] = (25, 90), backlog: bool =
         "fixed_order_cost": [float(draw(ints(0, 10))) for _ in range(n_sup)],
         "unit_cost": unit,
         "penalty": penalty,
-        # holding and backlog cost > 0 and clearance <= unit cost: with zero holding and backlog
-        # costs the backlog model has ties that return invalid plans (see the xfail below)
-        "holding": [draw(st.sampled_from([0.1, 0.3, 0.5])) for _ in range(n)],
-        "backlog_cost": [draw(st.sampled_from([0.2, 1.0])) for _ in range(n)],
+        "holding": [draw(st.sampled_from([0.0, 0.1, 0.3, 0.5])) for _ in range(n)],
+        "backlog_cost": [draw(st.sampled_from([0.0, 0.2, 1.0])) for _ in range(n)],
         "clearance": [u * draw(st.sampled_from([0.0, 0.3])) for u in unit],
         "order_cost": [float(draw(ints(0, 30))) for _ in range(n)],
         "pack": [draw(ints(1, 3)) for _ in range(n)],
@@ -221,16 +218,6 @@ def _backlog_problem(**overrides: Any) -> Problem:
 
 
 @pytest.mark.parametrize("backend", ["cpsat", "scip"])
-@pytest.mark.xfail(
-    strict=True,
-    raises=PlanCheckError,
-    reason="BUG: the backlog balance in build_formulation (replenishment/formulation.py) only "
-    "fixes I[t] - B[t]; nothing stops on-hand I and backlog B from rising together, i.e. "
-    "delivering a negative quantity (B[t] > B[t-1] + d[t]). With clearance price 2 > shortage "
-    "penalty 1 the solver inflates both at the end (gain 1 per phantom unit) and solve() raises "
-    "PlanCheckError 'sold is negative'; with zero holding and backlog costs (the column "
-    "defaults) the same plans are optimal ties and CP-SAT/SCIP return them too",
-)
 def test_backlog_plan_never_delivers_negative_units(backend: str) -> None:
     problem = _backlog_problem()
     res = run(problem, backend, time_limit=10)
@@ -239,7 +226,7 @@ def test_backlog_plan_never_delivers_negative_units(backend: str) -> None:
 
 
 def test_backlog_with_costly_waiting_is_valid() -> None:
-    """Control for the xfail above: holding and backlog costs > 0, clearance below the penalty."""
+    """Holding and backlog costs > 0, clearance below the penalty."""
     problem = _backlog_problem(holding=[0.1], backlog_cost=[0.5], clearance=[0.5])
     res = run(problem, "cpsat", time_limit=10)
     assert res.status is Status.OPTIMAL

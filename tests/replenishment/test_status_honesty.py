@@ -68,12 +68,6 @@ def test_reproducible_limit_is_never_optimal(backend: str, limit: dict[str, Any]
 
 
 @pytest.mark.shared_data
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: pulp-highs with node_limit raises SolverError: PuLP's HiGHS wrapper has no "
-    "entry for HighsModelStatus.kSolutionLimit (HiGHS' node-limit status) and raises KeyError "
-    "inside prob.solve, before PulpHighsBackend.solve can map it to FEASIBLE/NO_SOLUTION",
-)
 def test_pulp_highs_node_limit_returns_a_status() -> None:
     res = run(_trigeiro("G30", unit_times=True), "pulp-highs", node_limit=1)
     assert_honest_limit_result(res)
@@ -139,24 +133,7 @@ def _lost_sales_problem():  # -> Problem
     )
 
 
-_CONSTANT_BUG = (
-    "BUG: backends/pulp.py drops MILP.c0 from the bound: CbcBackend takes 'Lower bound' from the "
-    "CBC log and PulpHighsBackend takes mip_dual_bound, both without the objective constant "
-    "(PuLP does not pass it to the solver). This proven-optimal lost-sales plan (objective "
-    "1249.9) gets bound -2310.1 = 1249.9 - 3560 (penalty 20 x 178 units of demand) and is "
-    "downgraded to FEASIBLE with a 285% gap"
-)
-
-
-@pytest.mark.parametrize(
-    "backend",
-    [
-        pytest.param(b, marks=pytest.mark.xfail(strict=True, reason=_CONSTANT_BUG))
-        if b in ("cbc", "pulp-highs")
-        else b
-        for b in ALL_BACKENDS
-    ],
-)
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
 def test_bound_includes_objective_constant(backend: str) -> None:
     problem = _lost_sales_problem()
     res = run(problem, backend, time_limit=30)
@@ -174,12 +151,6 @@ def test_backends_agree_on_lost_sales_optimum() -> None:
     assert max(objs.values()) - min(objs.values()) <= 1e-6, objs  # type: ignore[type-var]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: CbcBackend.solve (backends/pulp.py) crashes with TypeError on a model whose "
-    "objective has no non-zero coefficient (e.g. lot sizing with zero costs): "
-    "pulp.value(prob.objective) is None and float(None) raises",
-)
 def test_cbc_zero_cost_problem() -> None:
     problem = lot_sizing([[3, 0, 2]], holding=[0.0], setup_cost=[0.0])
     res = run(problem, "cbc")

@@ -9,6 +9,7 @@ name through :func:`get_backend`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import importlib
 import importlib.util
@@ -36,6 +37,7 @@ __all__ = [
     "available_backends",
     "get_backend",
     "relative_gap",
+    "run_backend",
     "solve_with_watchdog",
     "stdout_to_stderr",
 ]
@@ -274,49 +276,83 @@ def _child(backend: Backend, model: MILP, options: SolveOptions, conn: Any) -> N
 def solve_with_watchdog(
     backend: Backend, model: MILP, options: SolveOptions, *, grace: float = 30.0
 ) -> RawSolution:
-    """Run ``backend.solve`` in a child process and kill it if it overruns its time limit.
+    """Run ``backend.solve`` in a fresh child process; kill it if it overruns its time limit.
 
-    Some solvers treat the time limit as advice (HiGHS has run 79 s on a 60 s limit and never
-    returned on a larger model). The child is killed ``max(grace, 0.5 x time_limit)`` seconds
-    after the limit; the result is then NO_SOLUTION with a message saying so. Without a time
-    limit the solve runs in process.
+    Why a child process, and a fresh one (``spawn``, not ``fork``):
+
+    - some solvers treat the time limit as advice (HiGHS has run 79 s on a 60 s limit and never
+      returned on a larger model); the child is killed ``max(grace, 0.5 x time_limit)`` seconds
+      after the limit and the result is NO_SOLUTION, saying so;
+    - OR-Tools' HiGHS crashes a process into which PuLP has loaded highspy's HiGHS library; a
+      fresh interpreter has loaded neither;
+    - a child that dies (a solver crash) is reported as ERROR with its exit code, not as a limit.
+
+    The progress callback cannot cross the process boundary and is not called; ``log`` still
+    streams the solver's log to stderr.
     """
-    if options.time_limit is None:
-        return backend.solve(model, options)
     import multiprocessing as mp
 
-    ctx = mp.get_context("fork")
+    ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     t0 = time.perf_counter()
-    proc = ctx.Process(target=_child, args=(backend, model, options, child), daemon=True)
+    child_options = dataclasses.replace(options, progress=None)
+    proc = ctx.Process(target=_child, args=(backend, model, child_options, child), daemon=True)
     proc.start()
     child.close()
-    deadline = options.time_limit + max(grace, 0.5 * options.time_limit)
+    deadline = (
+        None
+        if options.time_limit is None
+        else options.time_limit + max(grace, 0.5 * options.time_limit) + 5.0
+    )
     try:
-        if parent.poll(deadline):
-            kind, payload = parent.recv()
-            proc.join(5)
-            if kind == "ok":
-                result: RawSolution = payload
-                return result
-            from presale_supply.exceptions import SolverError
+        while True:
+            if parent.poll(0.2):
+                try:
+                    kind, payload = parent.recv()
+                except EOFError:
+                    break
+                proc.join(10)
+                if kind == "ok":
+                    result: RawSolution = payload
+                    return result
+                from presale_supply.exceptions import SolverError
 
-            raise SolverError(f"{backend.name} failed: {payload}")
-    except EOFError:
-        pass
+                raise SolverError(f"{backend.name} failed: {payload}")
+            if not proc.is_alive():
+                break
+            if deadline is not None and time.perf_counter() - t0 > deadline:
+                proc.kill()
+                proc.join(5)
+                return RawSolution(
+                    Status.NO_SOLUTION,
+                    None,
+                    None,
+                    None,
+                    time.perf_counter() - t0,
+                    backend.version(),
+                    f"{backend.name} did not return within {deadline:.0f} s of a "
+                    f"{options.time_limit:g} s limit; the watchdog stopped it",
+                )
     finally:
         if proc.is_alive():
             proc.kill()
             proc.join(5)
         parent.close()
-    seconds = time.perf_counter() - t0
     return RawSolution(
-        Status.NO_SOLUTION,
+        Status.ERROR,
         None,
         None,
         None,
-        seconds,
+        time.perf_counter() - t0,
         backend.version(),
-        f"{backend.name} did not return within {deadline:.0f} s of a {options.time_limit:g} s "
-        "limit (or died); the watchdog stopped it",
+        f"the {backend.name} solver process died (exit code {proc.exitcode}) without a result",
     )
+
+
+def run_backend(backend: Backend, model: MILP, options: SolveOptions) -> RawSolution:
+    """Solve with ``backend``, in a watched child process when its time limit is soft (see
+    :func:`solve_with_watchdog`), with the solver's stdout sent to stderr."""
+    with stdout_to_stderr():
+        if backend.soft_time_limit:
+            return solve_with_watchdog(backend, model, options)
+        return backend.solve(model, options)

@@ -35,7 +35,8 @@ def _build(model: MILP) -> tuple[Any, list[Any]]:
         lo = float(model.lb[j]) if math.isfinite(model.lb[j]) else None
         hi = float(model.ub[j]) if math.isfinite(model.ub[j]) else None
         cat = pulp.LpInteger if model.integer[j] else pulp.LpContinuous
-        xs.append(pulp.LpVariable(f"x{j}", lowBound=lo, upBound=hi, cat=cat))
+        # zero-padded names: PuLP orders columns by name, so this keeps them in index order
+        xs.append(pulp.LpVariable(f"x{j:09d}", lowBound=lo, upBound=hi, cat=cat))
     nz = np.flatnonzero(model.c)
     prob.setObjective(
         pulp.LpAffineExpression(
@@ -67,6 +68,17 @@ def _build(model: MILP) -> tuple[Any, list[Any]]:
 
 def _values(xs: list[Any]) -> np.ndarray:
     return np.array([0.0 if v.varValue is None else float(v.varValue) for v in xs])
+
+
+def _highs_values(prob: Any, n: int) -> np.ndarray:
+    """Column values straight from the live ``highspy.Highs`` (PuLP's own read-back fails on
+    some statuses, e.g. a node limit)."""
+    col = list(prob.solverModel.getSolution().col_value)
+    x = np.zeros(n)
+    for k, v in enumerate(prob.variables()):
+        if v.name.startswith("x") and k < len(col):
+            x[int(v.name[1:])] = col[k]
+    return x
 
 
 def parse_cbc_log(text: str) -> dict[str, Any]:
@@ -149,10 +161,11 @@ class CbcBackend(Backend):
         x = obj = bound = None
         if status.has_solution:
             x = _values(xs)
-            obj = float(pulp.value(prob.objective))
-            bound = info["bound"]
+            obj = model.objective(x)
+            # CBC's log excludes the objective's constant term
+            bound = None if info["bound"] is None else info["bound"] + model.c0
             if status is Status.OPTIMAL and bound is None:
-                bound = info["objective"] if info["objective"] is not None else obj
+                bound = obj
         message = f"CBC: {info['result'] or pulp.LpStatus[prob.status]}"
         return RawSolution(status, x, obj, bound, seconds, self.version(), message)
 
@@ -171,7 +184,7 @@ class PulpHighsBackend(Backend):
         import pulp
 
         t0 = time.perf_counter()
-        prob, xs = _build(model)
+        prob, _xs = _build(model)
         params: dict[str, Any] = {"random_seed": int(options.seed)}
         if options.node_limit is not None:
             params["mip_max_nodes"] = int(options.node_limit)
@@ -184,10 +197,16 @@ class PulpHighsBackend(Backend):
         )
         try:
             prob.solve(solver)
+        except KeyError:
+            # PuLP has no mapping for some HiGHS statuses (kSolutionLimit after a node limit);
+            # the live Highs object still holds the status and solution, read below.
+            pass
         except Exception as exc:
             raise SolverError(f"HiGHS via PuLP failed: {exc}") from exc
         seconds = time.perf_counter() - t0
-        h = prob.solverModel
+        h = getattr(prob, "solverModel", None)
+        if h is None:
+            raise SolverError("HiGHS via PuLP returned no model")
         ms = h.getModelStatus()
         info = h.getInfo()
         MS = highspy.HighsModelStatus
@@ -211,9 +230,11 @@ class PulpHighsBackend(Backend):
             status = Status.ERROR
         x = obj = bound = None
         if status.has_solution:
-            x = _values(xs)
-            obj = float(pulp.value(prob.objective))
-            db = float(info.mip_dual_bound)
-            bound = db if math.isfinite(db) else (obj if status is Status.OPTIMAL else None)
+            x = _highs_values(prob, model.n_vars)
+            obj = model.objective(x)
+            db = float(info.mip_dual_bound)  # excludes the objective's constant term
+            bound = (
+                db + model.c0 if math.isfinite(db) else (obj if status is Status.OPTIMAL else None)
+            )
         message = f"HiGHS via PuLP: {h.modelStatusToString(ms)}"
         return RawSolution(status, x, obj, bound, seconds, self.version(), message)

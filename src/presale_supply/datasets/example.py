@@ -57,8 +57,9 @@ the purchase of every unit bought and credits no sales revenue, so the revenue a
 is the penalty that makes cost minimisation equal profit maximisation. ``pack_size`` uniform over
 the category's ``pack_sizes`` (apparel 1 or 6, beauty 6 or 12, digital 1, home 1 or 6); a share
 ``moq_share`` (0.3) of SKUs has an MOQ uniform in ``moq_units_range`` (20-100 units, rounded up to
-whole packs); a share ``initial_stock_share`` (0.1) starts with ``initial_stock_days`` (3) days
-of base demand on hand; ``capacity_per_unit`` by category (``capacity_per_unit``: apparel 1.0,
+whole packs); a share ``initial_stock_share`` (1.0: every SKU, stock from regular sales) starts
+with ``initial_stock_days`` (4) days of base demand on hand, which covers most of the warm-up
+week, since nothing ordered in the campaign arrives before day 1 + lead time; ``capacity_per_unit`` by category (``capacity_per_unit``: apparel 1.0,
 beauty 0.5, digital 2.0, home 1.5 capacity units per unit made); ``capacity_per_order`` (10)
 capacity units of setup per order.
 
@@ -194,8 +195,8 @@ class ExampleParams:
     )
     moq_share: float = 0.3
     moq_units_range: tuple[int, int] = (20, 100)
-    initial_stock_share: float = 0.1
-    initial_stock_days: float = 3.0
+    initial_stock_share: float = 1.0
+    initial_stock_days: float = 4.0
     capacity_per_unit: tuple[tuple[str, float], ...] = (
         ("apparel", 1.0),
         ("beauty", 0.5),

@@ -117,13 +117,30 @@ def check_plan(problem: Problem, plan: PlanArrays) -> CheckReport:
         "backlog": plan.backlog,
         "production": plan.prod_units,
     }
+
+    def where(name: str, k: tuple[int, ...]) -> str:
+        if name == "order_units":
+            return f"sku {ids[k[0]]} round {k[1] + 1}"
+        if name == "production":
+            j = k[0]
+            return (
+                f"sku {ids[int(plan.prod_sku[j])]} round {int(plan.prod_round[j]) + 1} "
+                f"day {int(plan.prod_day[j])}"
+            )
+        return f"sku {ids[k[0]]} day {k[1] + 1}"
+
     for name, a in arrays.items():
         a = np.asarray(a, dtype=float)
-        if a.size and (np.abs(a - np.round(a)) > _TOL).any():
-            bad(f"{name} has non-whole values")
-        if a.size and (a < -_TOL).any():
-            k = np.unravel_index(int(np.argmin(a)), a.shape)
-            bad(f"{name} is negative at {tuple(int(x) for x in k)}: {a[k]:g}")
+        if not a.size:
+            continue
+        frac = np.argwhere(np.abs(a - np.round(a)) > _TOL)
+        for k in frac[:5]:
+            kk = tuple(int(x) for x in k)
+            bad(f"{name} of {where(name, kk)} is not a whole number: {a[kk]:g}")
+        neg = np.argwhere(a < -_TOL)
+        for k in neg[:5]:
+            kk = tuple(int(x) for x in k)
+            bad(f"{name} of {where(name, kk)} is negative: {a[kk]:g}")
     sup_of = {s: k for k, s in enumerate(sp.ids)}
     sup = np.array([sup_of[s] for s in sk.supplier], dtype=np.int64)
     lead = sp.lead_time_days.astype(np.int64)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from presale_supply.backends.base import SolveOptions, get_backend, stdout_to_stderr
+from presale_supply.backends.base import SolveOptions, get_backend, run_backend
 from presale_supply.data import Problem, Shortage
 from presale_supply.milp import MILP
 from presale_supply.replenishment.formulation import Formulation
@@ -120,8 +120,7 @@ def separate_ls(
     relax_int = np.zeros(model.n_vars, dtype=bool)
     for r in range(max_rounds):
         relaxed = MILP(**{**model.__dict__, "integer": relax_int, "implied_integer": relax_int})
-        with stdout_to_stderr():
-            raw = backend.solve(relaxed, SolveOptions(time_limit=time_limit))
+        raw = run_backend(backend, relaxed, SolveOptions(time_limit=time_limit))
         if raw.x is None:
             break
         if r == 0:

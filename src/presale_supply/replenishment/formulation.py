@@ -20,7 +20,8 @@ Constraints:
 
 (1) balance, lost sales: :math:`I_{it} = I_{i,t-1} + P_i \sum_{r: a_{ir} = t} n_{ir} - v_{it}`,
     :math:`I_{i0} = I^0_i`; with backlog:
-    :math:`I_{it} - B_{it} = I_{i,t-1} - B_{i,t-1} + P_i \sum_{r: a_{ir}=t} n_{ir} - d_{it}`.
+    :math:`I_{it} - B_{it} = I_{i,t-1} - B_{i,t-1} + P_i \sum_{r: a_{ir}=t} n_{ir} - d_{it}` and
+    :math:`B_{it} \le B_{i,t-1} + d_{it}` (deliveries are never negative).
 (2) production: :math:`\sum_{t \in W_{ir}} p_{irt} = P_i n_{ir}`.
 (3) capacity with buffer: for every supplier :math:`s` and day :math:`t`,
     :math:`\sum_{i: s(i)=s} \big(b_i \sum_{r: t \in W_{ir}} p_{irt}
@@ -207,8 +208,8 @@ def build_formulation(
             if budget is not None and sk.unit_cost[i] > 0:
                 m_dem = min(m_dem, math.floor(budget / (sk.unit_cost[i] * pack) + 1e-9))
             big_m = min(m_cap, m_dem)
-            if elastic:  # slack may relax capacity and lock, so keep M large enough for both
-                big_m = max(m_dem if math.isfinite(m_dem) else 0, lock_packs, moq_packs, 1)
+            if elastic:  # capacity may be exceeded: only the demand limit (if valid) bounds M
+                big_m = max(m_dem, lock_packs, moq_packs, 1)
             ub_n = big_m if math.isfinite(big_m) else np.inf
             n = int(b.add_vars(1, ub=ub_n, integer=True, cost=weight * sk.unit_cost[i] * pack)[0])
             fixed = float(sp.fixed_order_cost[s] + sk.order_cost[i])
@@ -307,6 +308,14 @@ def build_formulation(
                     cols.append(int(back[i, t - 2]))
                     vals.append(1.0)
                 rhs -= float(d[i, t - 1])
+                # backlog grows only by new demand (no negative deliveries): B_t <= B_t-1 + d_t
+                grow_c = [int(back[i, t - 1])] + ([int(back[i, t - 2])] if t > 1 else [])
+                b.add_row(
+                    grow_c,
+                    [1.0, -1.0][: len(grow_c)],
+                    hi=float(d[i, t - 1]),
+                    name=f"backlog_growth[{i},{t}]",
+                )
             else:
                 cols.append(int(sold[i, t - 1]))
                 vals.append(1.0)
@@ -356,7 +365,7 @@ def build_formulation(
         lim = float(limit[s, t - first])
         c, v = list(cols), list(vals)
         if elastic:
-            e = int(b.add_vars(1, cost=1.0)[0])
+            e = int(b.add_vars(1, cost=1.0, integer=True)[0])
             elastic_vars["capacity"].append(e)
             c.append(e)
             v.append(-1.0)
@@ -371,7 +380,7 @@ def build_formulation(
         c = [] if k0 is None else [int(order_n[k0])]
         v = [] if k0 is None else [float(sk.pack_size[i])]
         if elastic:
-            e = int(b.add_vars(1, cost=1.0)[0])
+            e = int(b.add_vars(1, cost=1.0, integer=True)[0])
             elastic_vars["lock"].append(e)
             c.append(e)
             v.append(1.0)
@@ -380,7 +389,7 @@ def build_formulation(
         for t in range(T):
             c, v = inv[:, t].tolist(), [1.0] * N
             if elastic:
-                e = int(b.add_vars(1, cost=1.0)[0])
+                e = int(b.add_vars(1, cost=1.0, integer=True)[0])
                 elastic_vars["storage"].append(e)
                 c.append(e)
                 v.append(-1.0)
@@ -389,7 +398,7 @@ def build_formulation(
         c = list(o_n)
         v = [float(sk.unit_cost[o_sku[k]] * sk.pack_size[o_sku[k]]) for k in range(len(o_n))]
         if elastic:
-            e = int(b.add_vars(1, cost=1.0)[0])
+            e = int(b.add_vars(1, cost=1.0, integer=True)[0])
             elastic_vars["budget"].append(e)
             c.append(e)
             v.append(-1.0)

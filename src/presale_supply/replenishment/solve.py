@@ -21,8 +21,7 @@ from presale_supply.backends.base import (
     Status,
     get_backend,
     relative_gap,
-    solve_with_watchdog,
-    stdout_to_stderr,
+    run_backend,
 )
 from presale_supply.data import Problem, Shortage
 from presale_supply.exceptions import PlanCheckError
@@ -167,8 +166,9 @@ def diagnose(problem: Problem, solver: str = "cpsat", time_limit: float = 30.0) 
     if findings:
         return findings
     form = build_formulation(problem, elastic=True)
-    with stdout_to_stderr():
-        raw = get_backend(solver).solve(form.model, SolveOptions(time_limit=time_limit))
+    backend = get_backend(solver)
+    opts = SolveOptions(time_limit=time_limit)
+    raw = run_backend(backend, form.model, opts)
     if raw.x is None:
         return [f"the elastic re-solve found no solution either ({raw.message})."]
     x = raw.x
@@ -201,12 +201,16 @@ def diagnose(problem: Problem, solver: str = "cpsat", time_limit: float = 30.0) 
         }
         names = ", ".join(sorted(sk.ids[i] for i in made)[:8])
         lim = limit[s, days[0] - problem.first_day]
+        share = (
+            f"{1 - problem.policy.capacity_buffer:.0%} of capacity under agreement"
+            if sp.capacity_guarantee[s]
+            else "full capacity, no agreement"
+        )
         findings.append(
             f"Supplier {sp.ids[s]} is overloaded on {len(days)} day(s) "
             f"({', '.join(map(str, days[:10]))}"
             f"{'...' if len(days) > 10 else ''}) by {_fmt(total)} capacity units in total over a "
-            f"limit of {_fmt(lim)} per day ({1 - problem.policy.capacity_buffer:.0%} of capacity "
-            f"under agreement); SKUs made then: {names or 'none'}."
+            f"limit of {_fmt(lim)} per day ({share}); SKUs made then: {names or 'none'}."
         )
     for i, row in form.lock_rows.items():
         row_cols = model.row(row)[0]
@@ -317,11 +321,7 @@ def solve(
         "rows": m.n_rows,
         "nonzeros": len(m.data),
     }
-    with stdout_to_stderr():
-        if backend.soft_time_limit:
-            raw: RawSolution = solve_with_watchdog(backend, m, options)
-        else:
-            raw = backend.solve(m, options)
+    raw: RawSolution = run_backend(backend, m, options)
     if not raw.status.has_solution or raw.x is None:
         diag: tuple[str, ...] = ()
         if raw.status is Status.INFEASIBLE and explain:
