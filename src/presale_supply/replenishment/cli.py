@@ -183,7 +183,6 @@ def format_summary(result: Any) -> str:
             "costs       " + ", ".join(f"{k} {v:,.2f}" for k, v in c.items() if k != "total")
         )
         k = s["kpis"]
-        peak = k["peak_capacity_at"] or {}
         lines += [
             f"fill rate   {k['fill_rate']:.2%}  ({k['units_sold']:,} of "
             f"{k['units_demanded']:,} units)",
@@ -192,12 +191,22 @@ def format_summary(result: Any) -> str:
             f"lock        min first-round share {k['lock_ratio_min']:.2%} of expected demand"
             if k["lock_ratio_min"] is not None
             else "lock        none",
-            f"capacity    peak utilisation {k['peak_capacity_utilisation']:.2%} "
-            f"(limit {k['capacity_limit_share']:.0%}) at supplier {peak.get('supplier')} "
-            f"day {peak.get('day')}",
+            _capacity_line(k),
             f"orders      {k['orders_placed']:,} placed",
         ]
     return "\n".join(lines)
+
+
+def _capacity_line(k: dict[str, Any]) -> str:
+    parts = []
+    if k.get("peak_utilisation_under_agreement") is not None:
+        parts.append(
+            f"peak utilisation {k['peak_utilisation_under_agreement']:.2%} under "
+            f"agreement (limit {k['capacity_limit_share']:.0%})"
+        )
+    if k.get("peak_utilisation_without_agreement") is not None:
+        parts.append(f"{k['peak_utilisation_without_agreement']:.2%} without (limit 100%)")
+    return "capacity    " + "; ".join(parts)
 
 
 def _exit_code(status: Status) -> int:

@@ -155,8 +155,9 @@ class PlanResult:
         - fill rate = units sold / units demanded;
         - sell-through = units sold / (initial stock + units ordered);
         - lock ratio achieved = first-round units / expected campaign demand (per SKU);
-        - peak utilisation = max over supplier-days of used / capacity (limit 1 - buffer under an
-          agreement).
+        - peak utilisation = max over supplier-days of used / capacity, overall and separately
+          for suppliers under a capacity-guarantee agreement (limit 1 - buffer) and without one
+          (limit 1).
         """
         a = self._need()
         assert self.check is not None
@@ -170,6 +171,9 @@ class PlanResult:
         cap = np.asarray(p.capacity)
         util = np.divide(self.check.capacity_used, cap, out=np.zeros_like(cap), where=cap > 0)
         s, t = np.unravel_index(int(np.argmax(util)), util.shape) if util.size else (0, 0)
+        agree = np.asarray(p.suppliers.capacity_guarantee, dtype=bool)
+        peak_agree = float(util[agree].max()) if util.size and agree.any() else None
+        peak_other = float(util[~agree].max()) if util.size and (~agree).any() else None
         return {
             "fill_rate": sold / demand if demand else 1.0,
             "sell_through": sold / available if available else 0.0,
@@ -191,6 +195,8 @@ class PlanResult:
             if util.size
             else None,
             "capacity_limit_share": 1.0 - p.policy.capacity_buffer,
+            "peak_utilisation_under_agreement": peak_agree,
+            "peak_utilisation_without_agreement": peak_other,
         }
 
     def summary(self) -> dict[str, Any]:
