@@ -15,15 +15,25 @@ its own. Negative point forecasts (possible with additive ETS) are clipped to 0.
 
 from __future__ import annotations
 
+import importlib
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from presale_supply.forecast.data import Panel
 from presale_supply.forecast.params import BaseModel, DemandPattern, ForecastParams, SelectionPolicy
 
-__all__ = ["HistoryModel", "classify", "choose_model", "forecast_panel_values"]
+__all__ = [
+    "HistoryModel",
+    "choose_model",
+    "classify",
+    "forecast_panel_values",
+    "seasonal_shape",
+    "select_intermittent",
+]
 
 _COMBO_PARTS = (BaseModel.CROSTON_SBA, BaseModel.TSB, BaseModel.ADIDA, BaseModel.IMAPA)
 
@@ -50,11 +60,11 @@ def choose_model(pattern: DemandPattern, params: ForecastParams) -> BaseModel:
     return params.intermittent_model if pattern.is_intermittent else params.smooth_model
 
 
-def _make(model: BaseModel, season: int, alpha_d: float, alpha_p: float) -> Any:
+def _make(model: BaseModel, season: int, alpha_d: float, alpha_p: float, ets: str) -> Any:
     from statsforecast import models as sfm
 
     if model is BaseModel.AUTO_ETS:
-        return sfm.AutoETS(season_length=season)
+        return sfm.AutoETS(season_length=season, model=ets if season > 1 else ets[:2] + "N")
     if model is BaseModel.SEASONAL_NAIVE:
         return sfm.SeasonalNaive(season_length=season)
     if model is BaseModel.CROSTON_SBA:
@@ -80,6 +90,8 @@ class HistoryModel:
         seasons).
     tsb_alpha_d, tsb_alpha_p : float
         TSB smoothing weights.
+    ets_model : str
+        AutoETS model string (``"ZZZ"``: all chosen by AIC).
 
     Notes
     -----
@@ -93,8 +105,10 @@ class HistoryModel:
         season_length: int = 1,
         tsb_alpha_d: float = 0.1,
         tsb_alpha_p: float = 0.1,
+        ets_model: str = "ZZZ",
     ) -> None:
         self.model = model
+        self.ets_model = ets_model
         self.season_length = season_length
         self.tsb = (tsb_alpha_d, tsb_alpha_p)
         self._fitted: list[Any] = []
@@ -102,7 +116,7 @@ class HistoryModel:
 
     def _parts(self, season: int) -> list[Any]:
         names = _COMBO_PARTS if self.model is BaseModel.INTERMITTENT_COMBO else (self.model,)
-        return [_make(m, season, *self.tsb) for m in names]
+        return [_make(m, season, *self.tsb, self.ets_model) for m in names]
 
     def _season(self, n: int) -> int:
         return self.season_length if n >= 2 * self.season_length else 1
@@ -140,7 +154,9 @@ class HistoryModel:
             return np.zeros(h)
         for season in dict.fromkeys((self._season(x.size), 1)):
             try:
-                outs = [np.asarray(m.forecast(y=x, h=h)["mean"], float) for m in self._parts(season)]
+                outs = [
+                    np.asarray(m.forecast(y=x, h=h)["mean"], float) for m in self._parts(season)
+                ]
                 return _clean(np.mean(outs, 0), x)
             except Exception:
                 continue
@@ -170,17 +186,132 @@ def forecast_panel_values(
     patterns, models : list
         Demand class and chosen model per series.
     """
-    from tqdm.auto import tqdm
+    tqdm = importlib.import_module("tqdm.auto").tqdm
 
     means = np.zeros((len(values), h))
     patterns: list[DemandPattern] = []
     models: list[BaseModel] = []
     it = tqdm(values, desc=desc, file=sys.stderr, disable=not progress, leave=False)
-    for i, y in enumerate(it):
+    for i, y_full in enumerate(it):
+        y = y_full if params.max_train is None else y_full[-params.max_train :]
         pat = classify(y, params.adi_cutoff, params.cv2_cutoff)
         model = choose_model(pat, params)
-        hm = HistoryModel(model, season, params.tsb_alpha_d, params.tsb_alpha_p)
-        means[i] = hm.forecast(y, h)
+        hm = HistoryModel(model, season, params.tsb_alpha_d, params.tsb_alpha_p, params.ets_model)
+        with warnings.catch_warnings():
+            # statsforecast warns on degenerate fits (e.g. zero residual variance); the
+            # fallbacks in HistoryModel handle those series.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            means[i] = hm.forecast(y, h)
         patterns.append(pat)
         models.append(model)
     return means, patterns, models
+
+
+def seasonal_shape(
+    values: Sequence[np.ndarray],
+    means: np.ndarray,
+    season: int,
+    *,
+    lookback_seasons: int = 8,
+    prior_weight: float = 10.0,
+) -> np.ndarray:
+    r"""Give flat forecasts the in-season shape of recent history (e.g. the weekday pattern).
+
+    History models for intermittent demand forecast a flat line. For series whose forecast is
+    flat, the forecast is redistributed over the horizon by a seasonal index (the total is kept):
+    with :math:`S_{ik}` the units of series ``i`` in season position ``k`` over the last
+    ``lookback_seasons`` seasons, :math:`n_i` its non-zero periods there and
+    :math:`\bar s_k` the mean over series of :math:`S_{ik} / \sum_k S_{ik}`, the index is
+    :math:`\mathrm{season} \cdot (n_i S_{ik}/\sum_k S_{ik} + w \bar s_k) / (n_i + w)`
+    (``w = prior_weight``), which pulls sparse series to the pooled pattern.
+
+    Parameters
+    ----------
+    values : sequence of numpy.ndarray
+        Training series, each ending right before the horizon.
+    means : numpy.ndarray
+        Point forecasts, shape ``(n, h)``.
+    season : int
+        Season length (>= 2 to have an effect).
+
+    Returns
+    -------
+    numpy.ndarray
+        Adjusted forecasts, same shape and row totals as ``means``.
+    """
+    if season < 2:
+        return means
+    n, h = means.shape
+    window = season * lookback_seasons
+    shares = np.zeros((n, season))
+    nonzero = np.zeros(n)
+    for i, v in enumerate(values):
+        x = v[-window:]
+        pos = (np.arange(len(v) - len(x), len(v))) % season  # position relative to series end
+        sums = np.bincount(pos, weights=x, minlength=season)
+        tot = sums.sum()
+        if tot > 0:
+            shares[i] = sums / tot
+        nonzero[i] = float((x > 0).sum())
+    have = shares.sum(axis=1) > 0
+    pooled = shares[have].mean(axis=0) if have.any() else np.full(season, 1.0 / season)
+    out = means.copy()
+    for i, v in enumerate(values):
+        row = means[i]
+        if row.sum() <= 0 or np.ptp(row) > 1e-9 * max(1.0, float(row.max())):
+            continue
+        own = shares[i] if have[i] else pooled
+        idx = season * (nonzero[i] * own + prior_weight * pooled) / (nonzero[i] + prior_weight)
+        future_pos = (len(v) + np.arange(h)) % season
+        shaped = row * idx[future_pos]
+        if shaped.sum() > 0:
+            out[i] = shaped * row.sum() / shaped.sum()
+    return out
+
+
+def select_intermittent(
+    panel: Panel, cut0: int, h: int, params: ForecastParams, season: int
+) -> BaseModel:
+    r"""Choose the intermittent model by rolling-origin backtest (``SelectionPolicy.BACKTEST``).
+
+    On the intermittent/lumpy series (history without its last ``cut0`` periods), each candidate
+    (CrostonSBA, TSB, ADIDA, IMAPA and their mean) forecasts ``params.calibration_windows``
+    (at least 1) held-out windows of ``h`` periods; the candidate with the lowest mean MASE
+    (scale: in-sample lag-1 MAE; series with a zero scale are skipped) wins. The windows lie
+    before the forecast origin, so nothing of the future is used.
+    """
+    from presale_supply.forecast.metrics import scale
+
+    parts = _COMBO_PARTS
+    errors: dict[BaseModel, list[float]] = {m: [] for m in (*parts, BaseModel.INTERMITTENT_COMBO)}
+    for v_full in panel.values:
+        v = v_full[: len(v_full) - cut0] if cut0 else v_full
+        recent = v if params.max_train is None else v[-params.max_train :]
+        if not classify(recent, params.adi_cutoff, params.cv2_cutoff).is_intermittent:
+            continue
+        for w in range(1, max(1, params.calibration_windows) + 1):
+            cut = w * h
+            if len(v) - cut < 4:
+                break
+            train = v[: len(v) - cut]
+            if params.max_train is not None:
+                train = train[-params.max_train :]
+            test = v[len(v) - cut : len(v) - cut + h]
+            sc = scale(train, 1)
+            if not np.isfinite(sc):
+                continue
+            fs = []
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                for m in parts:
+                    f = HistoryModel(m, season, params.tsb_alpha_d, params.tsb_alpha_p).forecast(
+                        train, h
+                    )
+                    fs.append(f)
+                    errors[m].append(float(np.abs(test - f).mean()) / sc)
+            combo = np.mean(fs, axis=0)
+            errors[BaseModel.INTERMITTENT_COMBO].append(float(np.abs(test - combo).mean()) / sc)
+    scored = {m: float(np.mean(e)) for m, e in errors.items() if e}
+    if not scored:
+        return params.intermittent_model
+    return min(scored, key=lambda m: scored[m])

@@ -14,7 +14,7 @@ Documented repairs
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
@@ -39,7 +39,7 @@ SIGNAL_REQUIRED = ("unique_id", "ds", "deposits")
 SIGNAL_OPTIONAL = ("add_to_cart",)
 
 
-class Freq(str, Enum):
+class Freq(StrEnum):
     """Supported data frequencies (pandas aliases)."""
 
     DAY = "D"
@@ -145,17 +145,23 @@ def _dates(df: pd.DataFrame, source: str) -> np.ndarray:
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
         raise InputError(
-            "not a date; expected YYYY-MM-DD.", file=source, row=k + 1, column="ds",
+            "not a date; expected YYYY-MM-DD.",
+            file=source,
+            row=k + 1,
+            column="ds",
             value=raw.iloc[k],
-        )  # fmt: skip
+        )
     values = parsed.to_numpy(dtype="datetime64[ns]")
     frac = values != values.astype("datetime64[D]")
     if frac.any():
         k = int(np.flatnonzero(frac)[0])
         raise InputError(
-            "dates must be whole days (no time of day).", file=source, row=k + 1, column="ds",
+            "dates must be whole days (no time of day).",
+            file=source,
+            row=k + 1,
+            column="ds",
             value=raw.iloc[k],
-        )  # fmt: skip
+        )
     return values
 
 
@@ -234,8 +240,11 @@ def validate_history(
             k = int(np.flatnonzero(bad)[0])
             raise InputError(
                 "sales recorded on a day marked store_open = 0.",
-                file=source, row=k + 1, column="y", value=df["y"].iloc[k],
-            )  # fmt: skip
+                file=source,
+                row=k + 1,
+                column="y",
+                value=df["y"].iloc[k],
+            )
     freq, anchor = _infer_freq(dates, ids, source)
     periods = to_period(dates, freq)
     notes: list[str] = []
@@ -259,8 +268,11 @@ def validate_history(
                 f"duplicate row for series {ids_o[lo]!r} and date "
                 f"{from_period(p[k : k + 1], freq, anchor)[0].date()}: rows {r1} and {r2}; "
                 "each (unique_id, ds) may appear once.",
-                file=source, row=r2, column="ds", value=str(df["ds"].iloc[r2 - 1]),
-            )  # fmt: skip
+                file=source,
+                row=r2,
+                column="ds",
+                value=str(df["ds"].iloc[r2 - 1]),
+            )
         if (d > 1).any():
             if gap_policy is GapPolicy.ERROR:
                 k = int(np.flatnonzero(d > 1)[0])
@@ -269,8 +281,11 @@ def validate_history(
                     f"series {ids_o[lo]!r} skips {int(d[k]) - 1} period(s) before this date; "
                     "give a row with y = 0 for every period without sales, or use the "
                     "fill-zero gap policy.",
-                    file=source, row=r, column="ds", value=str(df["ds"].iloc[r - 1]),
-                )  # fmt: skip
+                    file=source,
+                    row=r,
+                    column="ds",
+                    value=str(df["ds"].iloc[r - 1]),
+                )
             full = np.zeros(int(p[-1] - p[0]) + 1)
             full[p - p[0]] = y_o[lo:hi]
             n_filled += len(full) - len(p)
@@ -283,9 +298,13 @@ def validate_history(
     if n_filled:
         notes.append(f"{source}: filled {n_filled} missing period(s) with y = 0.")
     return Panel(
-        tuple(out_ids), tuple(out_vals), np.array(starts, dtype=np.int64), freq, anchor,
+        tuple(out_ids),
+        tuple(out_vals),
+        np.array(starts, dtype=np.int64),
+        freq,
+        anchor,
         tuple(notes),
-    )  # fmt: skip
+    )
 
 
 def _first_seen_rank(ids: np.ndarray) -> np.ndarray:
@@ -331,8 +350,13 @@ def validate_signals(df: pd.DataFrame, panel: Panel, source: str = "signals") ->
         dom = (dates.astype("datetime64[D]") - dates.astype("datetime64[M]")).astype(np.int64)
         if dom.any():
             k = int(np.flatnonzero(dom)[0])
-            raise InputError("monthly data: dates must be month starts.", file=source,
-                             row=k + 1, column="ds", value=str(df["ds"].iloc[k]))  # fmt: skip
+            raise InputError(
+                "monthly data: dates must be month starts.",
+                file=source,
+                row=k + 1,
+                column="ds",
+                value=str(df["ds"].iloc[k]),
+            )
     index = {sid: j for j, sid in enumerate(panel.ids)}
     ends = panel.ends
     seen: dict[tuple[str, int], int] = {}
@@ -343,15 +367,21 @@ def validate_signals(df: pd.DataFrame, panel: Panel, source: str = "signals") ->
         if sid not in index:
             raise InputError(
                 "this series is not in the history; signals need a history to update.",
-                file=source, row=k + 1, column="unique_id", value=sid,
-            )  # fmt: skip
+                file=source,
+                row=k + 1,
+                column="unique_id",
+                value=sid,
+            )
         key = (sid, int(periods[k]))
         if key in seen:
             raise InputError(
                 f"duplicate row for series {sid!r}: rows {seen[key] + 1} and {k + 1}; each "
                 "(unique_id, ds) may appear once.",
-                file=source, row=k + 1, column="ds", value=str(df["ds"].iloc[k]),
-            )  # fmt: skip
+                file=source,
+                row=k + 1,
+                column="ds",
+                value=str(df["ds"].iloc[k]),
+            )
         seen[key] = k
         offset = int(periods[k] - ends[index[sid]])
         if offset >= 1:
@@ -368,8 +398,11 @@ def validate_signals(df: pd.DataFrame, panel: Panel, source: str = "signals") ->
             raise InputError(
                 f"series {sid!r}: signals must cover every day from the first day after the "
                 f"history; day {missing[0]} of the horizon is missing.",
-                file=source, row=k + 1, column="ds", value=str(df["ds"].iloc[k]),
-            )  # fmt: skip
+                file=source,
+                row=k + 1,
+                column="ds",
+                value=str(df["ds"].iloc[k]),
+            )
         current_dep[sid] = np.array([days[d][0] for d in range(1, n + 1)], dtype=float)
         current_cart[sid] = np.array([days[d][1] for d in range(1, n + 1)], dtype=float)
     past = pd.DataFrame(past_rows, columns=["unique_id", "period", "deposits", "add_to_cart"])

@@ -9,7 +9,8 @@ history of the series, ``m`` the season used for scaling):
     \mathrm{MASE} = \frac{\mathrm{mean}|y - f|}{\mathrm{mean}_t |x_t - x_{t-m}|}, \qquad
     \mathrm{RMSSE} = \sqrt{\frac{\mathrm{mean}(y - f)^2}{\mathrm{mean}_t (x_t - x_{t-m})^2}}
 
-pinball loss of quantile :math:`q_\tau`: :math:`\mathrm{mean}\,\max(\tau (y - q), (\tau - 1)(y - q))`;
+pinball loss of quantile :math:`q_\tau`:
+:math:`\mathrm{mean}\,\max(\tau (y - q), (\tau - 1)(y - q))`;
 coverage of an interval: share of ``y`` with ``lo <= y <= hi``.
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from presale_supply.exceptions import InputError
 
@@ -21,7 +21,7 @@ __all__ = [
 DEFAULT_QUANTILES: tuple[float, ...] = (0.1, 0.5, 0.9)
 
 
-class BaseModel(str, Enum):
+class BaseModel(StrEnum):
     """History models, all provided by statsforecast."""
 
     AUTO_ETS = "AutoETS"
@@ -34,7 +34,7 @@ class BaseModel(str, Enum):
     INTERMITTENT_COMBO = "IntermittentCombo"
 
 
-class DemandPattern(str, Enum):
+class DemandPattern(StrEnum):
     """Syntetos-Boylan demand classes from ADI (mean interval between demands) and CV^2."""
 
     SMOOTH = "smooth"
@@ -48,7 +48,7 @@ class DemandPattern(str, Enum):
         return self in (DemandPattern.INTERMITTENT, DemandPattern.LUMPY)
 
 
-class SelectionPolicy(str, Enum):
+class SelectionPolicy(StrEnum):
     """How the history model of a series is chosen."""
 
     #: Smooth/erratic series get ``smooth_model``; intermittent/lumpy get ``intermittent_model``.
@@ -57,9 +57,12 @@ class SelectionPolicy(str, Enum):
     SMOOTH_ONLY = "smooth"
     #: Every series gets ``intermittent_model``.
     INTERMITTENT_ONLY = "intermittent"
+    #: Like PATTERN, but the intermittent model is the candidate (CrostonSBA, TSB, ADIDA, IMAPA,
+    #: their combination) with the lowest mean scaled error on the rolling calibration windows.
+    BACKTEST = "backtest"
 
 
-class GapPolicy(str, Enum):
+class GapPolicy(StrEnum):
     """What to do when a series skips periods."""
 
     #: Raise an :class:`~presale_supply.exceptions.InputError` naming the first gap.
@@ -103,8 +106,12 @@ class ForecastParams:
         monthly data.
     smooth_model, intermittent_model : BaseModel
         History model of smooth/erratic and of intermittent/lumpy series.
+    ets_model : str
+        AutoETS model string (error, trend, season; ``Z`` = chosen by AIC). ``"ZNZ"`` (no trend)
+        fits about five times faster.
     selection : SelectionPolicy
-        How a series' model is chosen.
+        How a series' model is chosen (default: demand pattern, with the intermittent model
+        chosen by backtest).
     adi_cutoff, cv2_cutoff : float
         Syntetos-Boylan cut-offs (1.32 and 0.49).
     tsb_alpha_d, tsb_alpha_p : float
@@ -126,12 +133,19 @@ class ForecastParams:
         Seed of the path sampler.
     gap_policy : GapPolicy
         What to do with missing periods in the history.
+    max_train : int or None
+        Fit the history models on at most this many most recent periods (``None``: all);
+        AutoETS time grows with series length.
+    seasonal_profile : bool
+        Daily data: give flat (intermittent-model) forecasts the recent weekday pattern,
+        keeping their total (see :func:`~presale_supply.forecast.baseline.seasonal_shape`).
     """
 
     season_length: int | None = None
     smooth_model: BaseModel = BaseModel.AUTO_ETS
+    ets_model: str = "ZZZ"
     intermittent_model: BaseModel = BaseModel.INTERMITTENT_COMBO
-    selection: SelectionPolicy = SelectionPolicy.PATTERN
+    selection: SelectionPolicy = SelectionPolicy.BACKTEST
     adi_cutoff: float = 1.32
     cv2_cutoff: float = 0.49
     tsb_alpha_d: float = 0.1
@@ -144,6 +158,8 @@ class ForecastParams:
     n_paths: int = 200
     seed: int = 0
     gap_policy: GapPolicy = GapPolicy.ERROR
+    seasonal_profile: bool = True
+    max_train: int | None = None
 
     def __post_init__(self) -> None:
         if self.season_length is not None and (
@@ -178,6 +194,14 @@ class ForecastParams:
                         column=name,
                         value=value,
                     ) from None
+        ets = str(self.ets_model).upper()
+        if len(ets) != 3 or ets[0] not in "ZAM" or ets[1] not in "ZAMN" or ets[2] not in "ZAMN":
+            raise InputError(
+                "ets_model must be 3 letters: error Z/A/M, trend Z/A/M/N, season Z/A/M/N.",
+                column="ets_model",
+                value=self.ets_model,
+            )
+        object.__setattr__(self, "ets_model", ets)
         positive = ("adi_cutoff", "cv2_cutoff", "level_cv", "daily_cv")
         for name in positive:
             if not float(getattr(self, name)) > 0:
@@ -194,5 +218,15 @@ class ForecastParams:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise InputError("must be a whole number >= 0.", column=name, value=v)
+        if self.max_train is not None and (
+            isinstance(self.max_train, bool)
+            or not isinstance(self.max_train, int)
+            or self.max_train < 4
+        ):
+            raise InputError(
+                "max_train must be a whole number >= 4 (or None).",
+                column="max_train",
+                value=self.max_train,
+            )
         if self.n_paths < 1:
             raise InputError("must be >= 1.", column="n_paths", value=self.n_paths)

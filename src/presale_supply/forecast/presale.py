@@ -65,8 +65,9 @@ class SignalModel:
         if not self.deposit_rho or any(not r > 0 for r in self.deposit_rho):
             raise InputError(
                 "deposit rho(t) must be positive for every signal day.",
-                column="deposit_rho", value=self.deposit_rho,
-            )  # fmt: skip
+                column="deposit_rho",
+                value=self.deposit_rho,
+            )
         if self.deposit_v < 0 or self.cart_v < 0:
             raise InputError("signal variances must be >= 0.", value=(self.deposit_v, self.cart_v))
 
@@ -76,20 +77,25 @@ class SignalModel:
 
 
 def _moments(total: np.ndarray, cum: np.ndarray) -> tuple[tuple[float, ...], float]:
-    """Pooled ratio rho(t) and moment estimate of v from ``cum`` (n, t_max) and ``total`` (n,)."""
-    den = float(total.sum())
-    if den <= 0:
-        raise InputError("past campaigns have no demand; rho(t) cannot be estimated.")
-    rho = cum.sum(axis=0) / den
-    vs = []
+    """Pooled ratio rho(t) and moment estimate of v.
+
+    ``cum`` is (n, t_max) with NaN where a past campaign had fewer signal days; each ``t`` uses
+    the campaigns that reached it.
+    """
+    rho: list[float] = []
+    vs: list[float] = []
     for t in range(cum.shape[1]):
-        if rho[t] <= 0:
-            continue
-        e = rho[t] * total
+        ok = ~np.isnan(cum[:, t])
+        den = float(total[ok].sum())
+        if den <= 0:
+            raise InputError("past campaigns have no demand; rho(t) cannot be estimated.")
+        r = float(cum[ok, t].sum()) / den
+        rho.append(r)
+        e = r * total[ok]
         denom = float((e**2).sum())
-        if denom > 0:
-            vs.append(max(0.0, float(((cum[:, t] - e) ** 2 - e).sum()) / denom))
-    return tuple(float(r) for r in rho), float(np.median(vs)) if vs else 0.0
+        if r > 0 and denom > 0:
+            vs.append(max(0.0, float(((cum[ok, t] - e) ** 2 - e).sum()) / denom))
+    return tuple(rho), float(np.median(vs)) if vs else 0.0
 
 
 def estimate_signal_model(
@@ -104,7 +110,8 @@ def estimate_signal_model(
     totals : numpy.ndarray
         Realised window totals, shape ``(n,)`` (one per past campaign and series).
     cum_deposits, cum_carts : numpy.ndarray
-        Cumulative signals after each signal day, shape ``(n, t_max)``.
+        Cumulative signals after each signal day, shape ``(n, t_max)``; NaN after the last
+        signal day of a campaign shorter than ``t_max``.
 
     Raises
     ------
@@ -130,6 +137,8 @@ def posterior(
     carts: np.ndarray | None,
     t: np.ndarray,
     model: SignalModel,
+    *,
+    alpha0_array: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Posterior mean and shape of the window total given cumulative signals.
 
@@ -138,7 +147,7 @@ def posterior(
     m0 : numpy.ndarray
         Prior means (uplifted history forecast totals), shape ``(n,)``.
     alpha0 : float
-        Prior shape ``1 / kappa_L``.
+        Prior shape ``1 / kappa_L`` (``alpha0_array`` gives one per series instead).
     deposits, carts : numpy.ndarray
         Cumulative signals after ``t`` days, shape ``(n,)``; ``carts`` may be None.
     t : numpy.ndarray
@@ -149,7 +158,11 @@ def posterior(
     mean, shape : numpy.ndarray
     """
     m = np.maximum(np.asarray(m0, dtype=float), 1e-3)
-    alpha = np.full(m.shape, float(alpha0))
+    alpha = (
+        np.full(m.shape, float(alpha0))
+        if alpha0_array is None
+        else np.asarray(alpha0_array, dtype=float).copy()
+    )
     beta = alpha / m
     dep = np.asarray(deposits, dtype=float)
     tt = np.asarray(t, dtype=np.int64)

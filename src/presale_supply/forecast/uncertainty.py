@@ -30,7 +30,8 @@ per quantity.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,12 +40,13 @@ __all__ = [
     "Dispersion",
     "calibrate",
     "central_coverage",
+    "daily_c",
     "nb_quantiles",
     "sample_paths",
     "shape_total",
 ]
 
-_MIN_K, _MAX_K = 1e-4, 50.0
+_MIN_K, _MAX_K = 1e-4, 4.0
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def nb_quantiles(mean: np.ndarray, c: np.ndarray | float, taus: Sequence[float])
     numpy.ndarray
         Shape ``(len(taus),) + mean.shape``, int64.
     """
-    from scipy import stats
+    stats = importlib.import_module("scipy.stats")
 
     mu = np.maximum(np.asarray(mean, dtype=float), 0.0)
     cc = np.broadcast_to(np.maximum(np.asarray(c, dtype=float), 1e-9), mu.shape)
@@ -86,37 +88,64 @@ def nb_quantiles(mean: np.ndarray, c: np.ndarray | float, taus: Sequence[float])
     return out
 
 
-def daily_c(alpha: np.ndarray | float, kappa_daily: float) -> np.ndarray:
+def daily_c(alpha: np.ndarray | float, kappa_daily: np.ndarray | float) -> np.ndarray:
     """Extra-Poisson variance coefficient of a single period (see module equations)."""
     return (1.0 + 1.0 / np.asarray(alpha, dtype=float)) * (1.0 + kappa_daily) - 1.0
 
 
-def shape_total(alpha: np.ndarray | float, s2: np.ndarray, kappa_daily: float) -> np.ndarray:
+def shape_total(
+    alpha: np.ndarray | float, s2: np.ndarray, kappa_daily: np.ndarray | float
+) -> np.ndarray:
     """Extra-Poisson variance coefficient of the window total (see module equations)."""
     return (1.0 + 1.0 / np.asarray(alpha, dtype=float)) * (1.0 + s2 * kappa_daily) - 1.0
 
 
 def central_coverage(y: np.ndarray, mean: np.ndarray, c: np.ndarray, level: float) -> float:
-    """Share of ``y`` inside the central ``level`` interval of NB(mean, c)."""
+    """Share of ``y`` inside the central ``level`` interval of NB(mean, c).
+
+    Uses the CDF instead of quantiles (much faster): with ``q_tau = min{k : F(k) >= tau}``,
+    ``q_lo <= y <= q_hi`` holds exactly when ``F(y) >= tau_lo`` and ``F(y - 1) < tau_hi``.
+    """
+    stats = importlib.import_module("scipy.stats")
     lo_tau = (1.0 - level) / 2.0
-    q = nb_quantiles(mean, c, (lo_tau, 1.0 - lo_tau))
-    return float(((y >= q[0]) & (y <= q[1])).mean())
+    hi_tau = 1.0 - lo_tau
+    yy = np.asarray(y, dtype=float)
+    mu = np.broadcast_to(np.maximum(np.asarray(mean, dtype=float), 0.0), yy.shape)
+    cc = np.broadcast_to(np.maximum(np.asarray(c, dtype=float), 1e-9), yy.shape)
+    n = 1.0 / cc
+    p = n / (n + np.where(mu > 0, mu, 1.0))
+    f_y = np.where(mu > 0, stats.nbinom.cdf(yy, n, p), 1.0)
+    f_prev = np.where(mu > 0, stats.nbinom.cdf(yy - 1, n, p), np.where(yy >= 1, 1.0, 0.0))
+    covered = (f_y >= lo_tau) & (f_prev < hi_tau)
+    return float(covered.mean()) if covered.size else float("nan")
 
 
-def _bisect(fn: object, target: float) -> float:
-    f = fn  # callable kappa -> coverage, increasing in kappa
-    lo, hi = np.log(_MIN_K), np.log(_MAX_K)
-    if f(np.exp(lo)) >= target:  # type: ignore[operator]
-        return float(np.exp(lo))
-    if f(np.exp(hi)) < target:  # type: ignore[operator]
-        return float(np.exp(hi))
-    for _ in range(22):
-        mid = 0.5 * (lo + hi)
-        if f(np.exp(mid)) < target:  # type: ignore[operator]
-            lo = mid
-        else:
-            hi = mid
-    return float(np.exp(hi))
+def _bisect(
+    f: Callable[[float], float], target: float, lo: float = _MIN_K, hi: float = _MAX_K
+) -> float:
+    """Smallest value in ``[lo, hi]`` whose coverage ``f`` reaches ``target``.
+
+    Coverage of a negative binomial interval rises with the dispersion and falls again when the
+    distribution collapses onto 0, so the first crossing is found on a log grid and refined by
+    bisection; without a crossing the grid point of highest coverage is returned.
+    """
+    grid = np.exp(np.linspace(np.log(lo), np.log(hi), 25))
+    covs = []
+    for k, g in enumerate(grid):
+        c = f(float(g))
+        covs.append(c)
+        if c >= target:
+            if k == 0:
+                return float(g)
+            a, b = float(np.log(grid[k - 1])), float(np.log(g))
+            for _ in range(16):
+                mid = 0.5 * (a + b)
+                if f(float(np.exp(mid))) < target:
+                    a = mid
+                else:
+                    b = mid
+            return float(np.exp(b))
+    return float(grid[int(np.argmax(covs))])
 
 
 def calibrate(
@@ -142,12 +171,16 @@ def calibrate(
     kd = 0.25
     kl = 0.1
     for _ in range(rounds):
-        kd_now = kd
-        kl = _bisect(
-            lambda k: central_coverage(tot, m, shape_total(1.0 / k, s2, kd_now), target), target
-        )
-        kl_now = kl
-        kd = _bisect(lambda k: central_coverage(y, mu, daily_c(1.0 / kl_now, k), target), target)
+
+        def total_cov(k: float, kd_now: float = kd) -> float:
+            return central_coverage(tot, m, shape_total(1.0 / k, s2, kd_now), target)
+
+        kl = _bisect(total_cov, target)
+
+        def daily_cov(k: float, kl_now: float = kl) -> float:
+            return central_coverage(y, mu, daily_c(1.0 / kl_now, k), target)
+
+        kd = _bisect(daily_cov, target)
     return Dispersion(kl, kd)
 
 
@@ -155,7 +188,7 @@ def sample_paths(
     m: np.ndarray,
     alpha: np.ndarray,
     w: np.ndarray,
-    kappa_daily: float,
+    kappa_daily: np.ndarray,
     n_paths: int,
     seed: int,
 ) -> np.ndarray:
@@ -167,8 +200,8 @@ def sample_paths(
         Per series mean and shape of the window level, shape ``(n,)``.
     w : numpy.ndarray
         Daily profile, shape ``(n, h)``, rows summing to 1 (or 0 for a zero forecast).
-    kappa_daily : float
-        Day-noise dispersion.
+    kappa_daily : numpy.ndarray
+        Day-noise dispersion per series, shape ``(n,)``.
     n_paths, seed : int
         Number of paths and random seed.
 
@@ -181,7 +214,7 @@ def sample_paths(
     n, h = w.shape
     a = np.maximum(np.asarray(alpha, dtype=float), 1e-6)
     level = rng.gamma(a[None, :], np.asarray(m, float)[None, :] / a[None, :], size=(n_paths, n))
-    kd = max(kappa_daily, 1e-9)
+    kd = np.maximum(np.asarray(kappa_daily, dtype=float), 1e-9)[None, :, None]
     g = rng.gamma(1.0 / kd, kd, size=(n_paths, n, h))
     lam = level[:, :, None] * w[None, :, :] * g
     return rng.poisson(lam).astype(np.int64)
