@@ -60,8 +60,8 @@ the category's ``pack_sizes`` (apparel 1 or 6, beauty 6 or 12, digital 1, home 1
 whole packs); a share ``initial_stock_share`` (1.0: every SKU, stock from regular sales) starts
 with ``initial_stock_days`` (4) days of base demand on hand, which covers most of the warm-up
 week, since nothing ordered in the campaign arrives before day 1 + lead time;
-``capacity_per_unit`` by category (``capacity_per_unit``: apparel 1.0, beauty 0.5, digital 2.0, home 1.5 capacity units per unit made); ``capacity_per_order`` (10)
-capacity units of setup per order.
+``capacity_per_unit`` by category (apparel 1.0, beauty 0.5, digital 2.0, home 1.5 capacity
+units per unit made); ``capacity_per_order`` (10) capacity units of setup per order.
 
 Suppliers
 ---------
