@@ -99,6 +99,11 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--out", default="demo-out", help="output folder (default: demo-out)")
     p.add_argument("--example-seed", type=int, default=0, help="example generator seed")
+    p.add_argument(
+        "--no-forecast",
+        action="store_true",
+        help="plan on the example's own demand instead of forecasting it first",
+    )
     _solver_args(p, default_limit=30.0)
     p.set_defaults(func=_cmd_demo)
 
@@ -263,26 +268,76 @@ def _cmd_lotsizing(args: argparse.Namespace) -> int:
     return _exit_code(result.status)
 
 
+def _forecast_demand(ex: Any, seed: int) -> tuple[Any, str]:
+    """Forecast the example campaign; return (planner demand frame, summary text)."""
+    import numpy as np
+
+    from presale_supply.forecast import to_planner_demand
+    from presale_supply.forecast.demo import forecast_example_campaign
+
+    res = forecast_example_campaign(seed, progress=False)
+    demand = to_planner_demand(res, "mean", start=ex.campaign.start_date)
+    truth = ex.demand.groupby("sku")["units"].sum()
+    totals = res.totals.set_index("unique_id")
+    fc = totals["mean"].reindex(truth.index).to_numpy(dtype=float)
+    lo = totals["q0.1"].reindex(truth.index).to_numpy(dtype=float)
+    hi = totals["q0.9"].reindex(truth.index).to_numpy(dtype=float)
+    t = truth.to_numpy(dtype=float)
+    wape = float(np.abs(fc - t).sum() / t.sum())
+    cover = float(((t >= lo) & (t <= hi)).mean())
+    days_seen = int(
+        ex.signals["ds"]
+        .ge(str(ex.campaign.start_date))
+        .groupby(ex.signals["unique_id"])
+        .sum()
+        .max()
+    )
+    text = (
+        f"forecast of {len(truth)} SKUs x {ex.campaign.n_days} days from one year of history "
+        f"and {days_seen} days of presale signals (deposits, add-to-cart)\n"
+        f"campaign totals: forecast {fc.sum():,.0f} units vs {t.sum():,.0f} simulated actual; "
+        f"WAPE {wape:.1%}; 80% interval covers {cover:.0%} of SKUs"
+    )
+    return demand, text
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from presale_supply.data import Demand, Problem, Skus, Suppliers
     from presale_supply.datasets import example_campaign
     from presale_supply.io import write_problem_dir
     from presale_supply.replenishment.solve import solve
 
     out = Path(args.out)
     ex = example_campaign(args.example_seed)
-    write_problem_dir(out / "campaign", ex.campaign, ex.skus, ex.suppliers, ex.demand)
-    problem = ex.to_problem()
+    stages = " / ".join(f"{s.name} {s.days}" for s in ex.campaign.stages)
     print(f"== presale_supply demo: example campaign (seed {args.example_seed}) ==")
-    stages = " / ".join(f"{s.name} {s.days}" for s in problem.campaign.stages)
     print(
-        f"{len(problem.skus)} SKUs, {len(problem.suppliers)} suppliers, "
-        f"{problem.n_days} days ({stages}), order rounds on days {list(problem.rounds)}"
+        f"{len(ex.skus)} SKUs, {len(ex.suppliers)} suppliers, {ex.campaign.n_days} days "
+        f"({stages}), starting {ex.campaign.start_date}"
     )
-    print(f"\n-- replenishment plan ({args.solver}, limit {args.time_limit:g} s) --")
+    demand = ex.demand
+    if not args.no_forecast:
+        print("\n-- demand forecast --", flush=True)
+        demand, text = _forecast_demand(ex, args.example_seed)
+        print(text)
+    write_problem_dir(out / "campaign", ex.campaign, ex.skus, ex.suppliers, demand)
+    skus = Skus.from_frame(ex.skus, source="example skus")
+    problem = Problem(
+        ex.campaign,
+        skus,
+        Suppliers.from_frame(ex.suppliers, source="example suppliers"),
+        Demand.from_frame(demand, skus.ids, ex.campaign.n_days, source="forecast demand"),
+    )
+    what = "the example's demand" if args.no_forecast else "the forecast mean"
+    print(
+        f"\n-- replenishment plan on {what} ({args.solver}, limit {args.time_limit:g} s; "
+        f"order rounds on days {list(problem.rounds)}) --",
+        flush=True,
+    )
     result = solve(problem, **_solve_kwargs(args))
     result.write(out / "plan")
     print(format_summary(result))
-    print(f"plan files in {out / 'plan'}/")
+    print(f"plan files in {out / 'plan'}/ (inputs in {out / 'campaign'}/)")
     try:
         from presale_supply.sla.example import example_summary
     except ImportError:  # pragma: no cover
