@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-all bench-solvers bench-sla clean
+.PHONY: demo test test-all bench-solvers bench-sla bench-forecast clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ bench-solvers: $(STAMP)
 ## SLA checker speed and memory on 1M and 10M synthetic orders.
 bench-sla: $(STAMP)
 	$(BIN)/python benchmarks/sla_bench.py --sizes 1000000,10000000
+
+## Forecaster against statsforecast AutoETS and seasonal naive (Online Retail, carparts).
+bench-forecast: $(STAMP)
+	$(BIN)/python benchmarks/forecast_retail.py
+	$(BIN)/python benchmarks/forecast_carparts.py
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .mypy_cache .ruff_cache
