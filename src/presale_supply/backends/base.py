@@ -29,6 +29,7 @@ from presale_supply.milp import MILP
 
 __all__ = [
     "BACKENDS",
+    "LP_BACKENDS",
     "Backend",
     "ProgressCallback",
     "RawSolution",
@@ -230,6 +231,12 @@ BACKENDS: dict[str, str] = {
 }
 
 
+#: LP-only backends (for LP relaxations, e.g. cut separation); not offered for planning.
+LP_BACKENDS: dict[str, str] = {
+    "glop": "presale_supply.backends.mathopt:GlopBackend",
+}
+
+
 def get_backend(name: str) -> Backend:
     """Return a backend instance by name.
 
@@ -239,9 +246,10 @@ def get_backend(name: str) -> Backend:
         Unknown name (the message lists the valid ones) or solver package not installed.
     """
     key = name.strip().lower()
-    if key not in BACKENDS:
+    spec = BACKENDS.get(key) or LP_BACKENDS.get(key)
+    if spec is None:
         raise SolverUnavailableError(f"unknown solver {name!r}; choose one of {sorted(BACKENDS)}.")
-    module, cls_name = BACKENDS[key].split(":")
+    module, cls_name = spec.split(":")
     cls = getattr(importlib.import_module(module), cls_name)
     if not cls.is_available():
         raise SolverUnavailableError(

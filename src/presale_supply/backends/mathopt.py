@@ -9,6 +9,7 @@ Termination reasons map to :class:`~presale_supply.backends.base.Status`; a limi
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import time
@@ -20,7 +21,7 @@ from presale_supply.backends.base import Backend, RawSolution, SolveOptions, Sta
 from presale_supply.exceptions import SolverError
 from presale_supply.milp import MILP
 
-__all__ = ["HighsBackend", "ScipBackend"]
+__all__ = ["GlopBackend", "HighsBackend", "ScipBackend"]
 
 
 def _to_proto(model: MILP) -> Any:
@@ -126,3 +127,22 @@ class HighsBackend(_MathOptBackend):
     solver_type = "HIGHS"
     pass_threads = False
     soft_time_limit = True
+
+
+class GlopBackend(_MathOptBackend):
+    """GLOP (OR-Tools' simplex LP solver) through MathOpt, for LP relaxations only.
+
+    Used to separate cuts on the LP relaxation: it runs in process (no HiGHS library clash with
+    PuLP) and needs no watchdog.
+    """
+
+    name = "glop"
+    description = "GLOP LP solver via OR-Tools MathOpt (LP relaxations only)"
+    solver_type = "GLOP"
+    pass_threads = False
+
+    def solve(self, model: MILP, options: SolveOptions) -> RawSolution:
+        """Solve the LP ``model`` (no integer variables allowed)."""
+        if model.integer.any():
+            raise SolverError("GLOP solves linear programs only; relax integrality first.")
+        return super().solve(model, dataclasses.replace(options, node_limit=None))

@@ -101,7 +101,7 @@ def separate_ls(
     problem: Problem,
     form: Formulation,
     *,
-    lp_solver: str = "highs",
+    lp_solver: str = "glop",
     max_rounds: int = 20,
     time_limit: float = 30.0,
 ) -> tuple[MILP, dict[str, float]]:
