@@ -43,6 +43,7 @@ from presale_supply.forecast.presale import (
     estimate_uplift,
     posterior,
 )
+from presale_supply.forecast.profile import estimate_profile
 
 __all__ = ["ForecastResult", "Forecaster", "forecast", "quantile_column"]
 
@@ -357,6 +358,7 @@ class Forecaster:
             [self._calibration.groups[self._group_of(i)].kappa_daily for i in range(len(pats))]
         )
         self._uplift = np.ones(len(panel.ids))
+        self._campaign_profile: np.ndarray | None = None
         self._past: _PastCampaigns | None = None
         self._signal_model = self._given_signal_model
         self._notes = list(panel.notes)
@@ -499,29 +501,53 @@ class Forecaster:
             else:
                 loo[c] = pooled
         prior = np.array(model_tot) * loo[np.array(camp), np.array(sids)]
-        if len(tot) >= self.params.min_series_per_class:
-            kd = float(np.median(self._kappa_daily))
-            s2 = np.full(len(tot), 1.0 / h)
-            kl = unc._bisect(
-                lambda k: unc.central_coverage(
-                    tot, prior, unc.shape_total(1.0 / k, s2, kd), self.params.calibration_target
-                ),
-                self.params.calibration_target,
+        daily = np.array(daily_act, dtype=float)
+        profile_note = ""
+        if self.params.campaign_profile:
+            prof = estimate_profile(
+                daily, np.array(sids), np.array(camp), len(panel.ids), self.params.profile_strength
             )
-            self._kappa_level = np.full(len(panel.ids), kl)
+            self._campaign_profile = prof.series
+            cal_prof = prof.holdout
+            strength = "pooled" if not np.isfinite(prof.strength) else f"tau {prof.strength:.3g}"
+            profile_note = f" Daily split: campaign-day profile ({strength})."
+        else:
+            cal_prof = np.array(daily_prof)
+        if len(tot) >= self.params.min_series_per_class:
+            if self.params.campaign_profile:
+                # Level and day dispersion of the prior forecast on past campaigns: the days'
+                # means follow the campaign profile, so the day noise is measured around it.
+                disp = unc.calibrate(
+                    daily, prior[:, None] * cal_prof, self.params.calibration_target
+                )
+                self._kappa_level = np.full(len(panel.ids), disp.kappa_level)
+                self._kappa_daily = np.full(len(panel.ids), disp.kappa_daily)
+            else:
+                kd = float(np.median(self._kappa_daily))
+                s2 = np.full(len(tot), 1.0 / h)
+                kl = unc._bisect(
+                    lambda k: unc.central_coverage(
+                        tot,
+                        prior,
+                        unc.shape_total(1.0 / k, s2, kd),
+                        self.params.calibration_target,
+                    ),
+                    self.params.calibration_target,
+                )
+                self._kappa_level = np.full(len(panel.ids), kl)
         self._past = _PastCampaigns(
             tot,
             prior,
             _pad(cum_d, t_max),
             _pad(cum_c, t_max),
-            np.array(daily_act),
-            np.array(daily_prof),
+            daily,
+            cal_prof,
             self._kappa_level[sids],
             n_camp,
         )
         self._notes.append(
             f"learnt from {len(start_p)} past campaign(s), {len(tot)} series-campaigns: pooled "
-            f"uplift {pooled:.3f}."
+            f"uplift {pooled:.3f}.{profile_note}"
         )
 
     # -------------------------------------------------------------- predict
@@ -587,6 +613,8 @@ class Forecaster:
             out=np.full_like(self._means, 1.0 / h),
             where=base_tot[:, None] > 0,
         )
+        if self._campaign_profile is not None:
+            profile = self._campaign_profile
         alpha0 = 1.0 / self._kappa_level
         if self._signal_model is not None and t.any():
             m_post = np.empty(n)

@@ -139,6 +139,14 @@ class ForecastParams:
     seasonal_profile : bool
         Daily data: give flat (intermittent-model) forecasts the recent weekday pattern,
         keeping their total (see :func:`~presale_supply.forecast.baseline.seasonal_shape`).
+    campaign_profile : bool
+        When past campaigns are given, split each series' campaign total over the horizon with
+        the campaign-day profile learnt from them (see :mod:`presale_supply.forecast.profile`)
+        instead of the history model's (weekday) profile.
+    profile_strength : float or None
+        Prior strength :math:`\\tau` (units) shrinking each series' own campaign profile towards
+        the pooled one; ``None`` chooses it by leave-one-campaign-out cross-validation (pooled
+        only with one past campaign), ``math.inf`` forces the pooled profile.
     """
 
     season_length: int | None = None
@@ -160,6 +168,8 @@ class ForecastParams:
     gap_policy: GapPolicy = GapPolicy.ERROR
     seasonal_profile: bool = True
     max_train: int | None = None
+    campaign_profile: bool = True
+    profile_strength: float | None = None
 
     def __post_init__(self) -> None:
         if self.season_length is not None and (
@@ -227,6 +237,12 @@ class ForecastParams:
                 "max_train must be a whole number >= 4 (or None).",
                 column="max_train",
                 value=self.max_train,
+            )
+        if self.profile_strength is not None and not float(self.profile_strength) > 0:
+            raise InputError(
+                "profile_strength must be > 0 (or None to choose it by cross-validation).",
+                column="profile_strength",
+                value=self.profile_strength,
             )
         if self.n_paths < 1:
             raise InputError("must be >= 1.", column="n_paths", value=self.n_paths)
