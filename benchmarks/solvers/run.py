@@ -179,7 +179,8 @@ def markdown(
         "# Solver comparison",
         "",
         f"Measured {meta['date']} on {meta['cpu']} ({meta['cores']} cores), Python "
-        f"{meta['python']}; {', '.join(f'{k} {v}' for k, v in meta['packages'].items())}.",
+        f"{meta['python']}; {', '.join(f'{k} {v}' for k, v in meta['packages'].items())}; "
+        f"load average at start {meta['load_average_at_start']}.",
         f"Time limit {args.time_limit:g} s, {args.threads} threads, seed {args.seed}.",
         "Ratios are against the baseline (plain PuLP model, textbook big-M, CBC) measured in "
         "the same run: time ratio = seconds / baseline seconds; gap ratio = baseline gap / gap "
