@@ -222,6 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--formulations", default="auto", help="comma-separated: auto, aggregate, facility_location"
     )
+    ap.add_argument(
+        "--configs",
+        default=None,
+        help="explicit backend/formulation pairs, e.g. cpsat/aggregate,cbc/aggregate_ls "
+        "(overrides --backends x --formulations)",
+    )
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
@@ -232,10 +238,14 @@ def main(argv: list[str] | None = None) -> int:
     names = list(dict.fromkeys(select(args.instances)))
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     forms = [f.strip() for f in args.formulations.split(",") if f.strip()]
+    if args.configs:
+        pairs = [tuple(c.strip().split("/", 1)) for c in args.configs.split(",") if c.strip()]
+    else:
+        pairs = [(b, f) for b in backends for f in forms]
     meta = machine()
     rows: list[dict[str, Any]] = []
     base: dict[str, dict[str, Any]] = {}
-    total = len(names) * len(backends) * len(forms)
+    total = len(names) * len(pairs)
     k = 0
     for name in names:
         inst = load(name, args.seed)
