@@ -173,6 +173,15 @@ class Campaign:
                         column="stages",
                         value=st,
                     )
+                extra = sorted(set(st) - {"name", "days"})
+                if extra:
+                    raise InputError(
+                        f"stage {k} has unknown key(s) {extra}; a stage has only 'name' and "
+                        "'days'. (A [policy] table must come before the [[campaign.stages]] "
+                        "or be written as [policy] after them, not indented under a stage.)",
+                        file=source,
+                        column="stages",
+                    )
                 try:
                     stages.append(Stage(str(st["name"]), st["days"]))
                 except InputError as exc:

@@ -58,6 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from presale_supply.exceptions import InfeasibleError
 
         return 1 if isinstance(exc, InfeasibleError) else 2
+    except OSError as exc:  # a file or folder we could not read or write
+        print(f"presale-supply: error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("presale-supply: interrupted", file=sys.stderr)
         return 130

@@ -257,6 +257,18 @@ class Demand:
             raise InputError(
                 "scenario weights must be >= 0, one per scenario, summing to 1.", value=w.tolist()
             )
+        if u.size and not np.issubdtype(u.dtype, np.integer):
+            uf = u.astype(float)
+            if not np.isfinite(uf).all() or (np.abs(uf - np.round(uf)) > 1e-9).any():
+                raise InputError(
+                    "demand must be whole units; round a forecast first (e.g. "
+                    "presale_supply.forecast.to_planner_demand keeps running totals).",
+                    column="units",
+                    value=float(uf[np.abs(uf - np.round(uf)) > 1e-9].flat[0])
+                    if np.isfinite(uf).all()
+                    else "NaN or inf",
+                )
+            u = np.round(uf)
         object.__setattr__(self, "units", _readonly(u.astype(np.int64)))
         object.__setattr__(self, "weights", _readonly(w))
 
@@ -378,6 +390,11 @@ class Policy:
         Most units on hand over all SKUs at the end of any day.
     budget : float, optional
         Most total purchase cost (unit cost x units ordered).
+    lock_net_of_stock : bool
+        If true, the lock is ``ceil(lock_ratio x expected demand) - initial stock`` (at least 0):
+        stock already on hand counts towards it. Default false, as the campaign plan states it.
+    sell_through_target : float
+        Reported against the plan's sell-through (0.60); not a constraint.
     """
 
     rounds: tuple[int, ...] | None = None
@@ -386,11 +403,24 @@ class Policy:
     shortage: Shortage = Shortage.LOST_SALES
     storage_capacity: float | None = None
     budget: float | None = None
+    lock_net_of_stock: bool = False
+    sell_through_target: float = 0.60
 
     def __post_init__(self) -> None:
-        for name in ("lock_ratio", "capacity_buffer"):
+        if not isinstance(self.lock_net_of_stock, bool):
+            raise InputError(
+                "lock_net_of_stock must be true or false.",
+                column="lock_net_of_stock",
+                value=self.lock_net_of_stock,
+            )
+        for name in ("lock_ratio", "capacity_buffer", "sell_through_target"):
             v = getattr(self, name)
-            if not isinstance(v, int | float) or not (0 <= v <= 1) or math.isnan(v):
+            if (
+                isinstance(v, bool)
+                or not isinstance(v, int | float)
+                or math.isnan(v)
+                or not (0 <= v <= 1)
+            ):
                 raise InputError(f"{name} must be a number between 0 and 1.", column=name, value=v)
         try:
             object.__setattr__(self, "shortage", Shortage(self.shortage))
@@ -468,6 +498,34 @@ class Problem:
                 )
             sup[k] = index[s]
         object.__setattr__(self, "sku_supplier", _readonly(sup))
+        sk = self.skus
+        above = np.flatnonzero(sk.clearance_price > sk.unit_cost + 1e-12)
+        if len(above):
+            k = int(above[0])
+            raise InputError(
+                f"clearance price {sk.clearance_price[k]:g} is above the unit cost "
+                f"{sk.unit_cost[k]:g} for sku {sk.ids[k]!r}: every unit bought would pay for "
+                "itself at clearance, so the plan would buy as much as capacity allows. A "
+                "clearance price is at most the unit cost.",
+                file=sk.source,
+                row=k + 1,
+                column="clearance_price",
+                value=sk.clearance_price[k],
+            )
+        if self.policy.shortage is not Shortage.NONE:
+            low = np.flatnonzero(sk.shortage_penalty + 1e-12 < sk.clearance_price)
+            if len(low):
+                k = int(low[0])
+                raise InputError(
+                    f"shortage penalty {sk.shortage_penalty[k]:g} is below the clearance price "
+                    f"{sk.clearance_price[k]:g} for sku {sk.ids[k]!r}: the plan would rather "
+                    "keep stock for clearance than serve a customer. The penalty of a lost "
+                    "sale must be at least the clearance price.",
+                    file=sk.source,
+                    row=k + 1,
+                    column="shortage_penalty",
+                    value=sk.shortage_penalty[k],
+                )
         T = self.campaign.n_days
         if self.demand.units.shape[1:] != (len(self.skus), T):
             raise InputError(
@@ -518,8 +576,7 @@ class Problem:
     @property
     def first_day(self) -> int:
         """First day on which a supplier may work for the plan (the earliest round, or 1)."""
-        r = self.policy.rounds if self.policy.rounds is not None else self.default_rounds()
-        return min(1, min(r))
+        return min(1, min(self.rounds))
 
     def capacity_limit(self) -> np.ndarray:
         """Most capacity units a plan may load per supplier and day.
@@ -543,9 +600,11 @@ class Problem:
         return range(round_day, round_day + max(lead, 1))
 
     def lock_units(self) -> np.ndarray:
-        """Units each SKU's first round must order: ``ceil(lock_ratio x expected demand)``,
-        rounded up to whole packs."""
+        """Units each SKU's first round must order: ``ceil(lock_ratio x expected demand)`` (less
+        initial stock with ``lock_net_of_stock``), rounded up to whole packs."""
         expected = self.demand.expected().sum(axis=1)
         need = np.ceil(self.policy.lock_ratio * expected - 1e-9).clip(min=0)
+        if self.policy.lock_net_of_stock:
+            need = (need - self.skus.initial_stock).clip(min=0)
         packs = np.ceil(need / self.skus.pack_size - 1e-9)
         return (packs * self.skus.pack_size).astype(np.int64)

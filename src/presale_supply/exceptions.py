@@ -46,6 +46,11 @@ class InputError(PresaleSupplyError, ValueError):
         column: str | None = None,
         value: Any = None,
     ) -> None:
+        if hasattr(value, "item") and callable(value.item):
+            try:  # numpy scalars print as plain numbers
+                value = value.item()
+            except (TypeError, ValueError):
+                pass
         self.file = file
         self.row = row
         self.column = column

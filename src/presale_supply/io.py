@@ -38,19 +38,34 @@ def read_csv(path: str | Path) -> pd.DataFrame:
     if not p.is_file():
         raise InputError("file not found.", file=str(p))
     try:
-        df = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True)
+        df = pd.read_csv(
+            p,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skipinitialspace=True,
+            encoding="utf-8-sig",
+        )
     except pd.errors.EmptyDataError:
         raise InputError(
             "the file is empty; it needs a header line and rows.", file=str(p)
         ) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"not a readable CSV file: {exc}", file=str(p)) from None
+        words = str(exc).replace("line ", "file line ")
+        raise InputError(f"not a readable CSV file: {words}", file=str(p)) from None
     df.columns = [str(c).strip() for c in df.columns]
     return df
 
 
 def read_policy(data: Mapping[str, Any], source: str) -> Policy:
     """Build a :class:`Policy` from the ``[policy]`` table of ``campaign.toml``."""
+    if not isinstance(data, Mapping):
+        raise InputError(
+            "policy must be a table ([policy] with key = value lines).",
+            file=source,
+            column="policy",
+            value=data,
+        )
     unknown = sorted(set(data) - set(_POLICY_KEYS))
     if unknown:
         raise InputError(
@@ -59,6 +74,13 @@ def read_policy(data: Mapping[str, Any], source: str) -> Policy:
         )
     kwargs = dict(data)
     if "rounds" in kwargs and kwargs["rounds"] is not None:
+        if not isinstance(kwargs["rounds"], list):
+            raise InputError(
+                "rounds must be an array of day numbers, e.g. rounds = [1, 8, 22].",
+                file=source,
+                column="rounds",
+                value=kwargs["rounds"],
+            )
         kwargs["rounds"] = tuple(kwargs["rounds"])
     try:
         return Policy(**kwargs)
@@ -92,21 +114,42 @@ def read_problem_dir(directory: str | Path) -> Problem:
         )
     toml_path = d / "campaign.toml"
     try:
-        conf = tomllib.loads(toml_path.read_text())
+        text = toml_path.read_bytes().decode("utf-8-sig")
+        conf = tomllib.loads(text)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8.",
+            file=str(toml_path),
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", file=str(toml_path)) from None
+    camp = conf.get("campaign", {})
+    if not isinstance(camp, Mapping):
+        raise InputError(
+            "campaign must be a table ([campaign]).",
+            file=str(toml_path),
+            column="campaign",
+            value=camp,
+        )
     unknown = sorted(set(conf) - {"campaign", "policy"})
     if unknown:
         raise InputError(
             f"unknown table(s) {unknown}; valid tables are [campaign] and [policy].",
             file=str(toml_path),
         )
-    campaign = Campaign.from_mapping(conf.get("campaign", {}), source=str(toml_path))
+    campaign = Campaign.from_mapping(camp, source=str(toml_path))
     policy = read_policy(conf.get("policy", {}), str(toml_path))
     skus_path, sup_path, dem_path = (str(d / f) for f in FILES[1:])
     skus = Skus.from_frame(read_csv(skus_path), source=skus_path)
     suppliers = Suppliers.from_frame(read_csv(sup_path), source=sup_path)
-    demand = Demand.from_frame(read_csv(dem_path), skus.ids, campaign.n_days, source=dem_path)
+    dem_df = read_csv(dem_path)
+    if len(dem_df) == 0:
+        raise InputError(
+            "the demand file has a header but no rows: every SKU would have zero "
+            "demand. Add rows sku, day, units.",
+            file=dem_path,
+        )
+    demand = Demand.from_frame(dem_df, skus.ids, campaign.n_days, source=dem_path)
     try:
         return Problem(campaign, skus, suppliers, demand, policy)
     except InputError as exc:
@@ -139,6 +182,8 @@ def write_problem_dir(
 ) -> list[Path]:
     """Write a campaign folder that :func:`read_problem_dir` reads back; return the paths."""
     d = Path(directory)
+    if d.exists() and not d.is_dir():
+        raise InputError("exists and is not a folder.", file=str(d))
     d.mkdir(parents=True, exist_ok=True)
     policy = policy or Policy()
     lines = [

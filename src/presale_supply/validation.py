@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 _TRUE = {"1", "true", "yes", "y", "t"}
-_FALSE = {"0", "false", "no", "n", "f", ""}
+_FALSE = {"0", "false", "no", "n", "f"}
 
 
 def require_columns(
@@ -169,10 +169,18 @@ def bool_column(df: pd.DataFrame, col: str, source: str, *, default: bool) -> np
             out[k] = bool(v)
             continue
         s = "" if pd.isna(v) else str(v).strip().lower()
+        if s == "":
+            raise InputError(
+                "a value is required here (the cell is empty); expected true or false. Leave "
+                f"the whole column out to use the default ({str(default).lower()}).",
+                file=source,
+                row=k + 1,
+                column=col,
+            )
         if s in _TRUE:
             out[k] = True
         elif s in _FALSE:
-            out[k] = False if s else default
+            out[k] = False
         else:
             raise InputError(
                 "expected true/false (or yes/no, 1/0).", file=source, row=k + 1, column=col, value=v

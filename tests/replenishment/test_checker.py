@@ -84,11 +84,13 @@ def test_valid_plan_passes_and_costs_add_up() -> None:
     np.testing.assert_allclose(report.capacity_limit[0], [17, 17, 17, 17])
 
 
-def test_lost_sales_cost() -> None:
-    """Selling one unit of B less on day 2 (kept in stock) costs the penalty 9."""
+def test_lost_sales_cost_and_service_rule() -> None:
+    """Selling one unit of B less on day 2 (kept in stock) costs the penalty 9, and breaks the
+    service rule: demand may not go unserved while stock is on hand."""
     plan = edit(valid_plan(), sold={(1, 1): 4}, on_hand={(1, 1): 1, (1, 2): 1, (1, 3): 1})
     report = check_plan(problem(), plan)
-    assert report.ok, report.violations
+    assert len(report.violations) == 1
+    assert _named(report.violations, "sku B", "day 2", "unserved", "1 are on hand")
     assert report.costs["shortage"] == pytest.approx(9.0)
 
 
@@ -218,8 +220,9 @@ def test_negative_value_message_names_sku_and_day() -> None:
     # A sells -1 on day 4 (balance kept: on hand 2 + 1 = 3)
     plan = edit(valid_plan(), sold={(0, 3): -1}, on_hand={(0, 3): 3})
     vs = violations(plan)
-    assert len(vs) == 1, vs
-    assert _named(vs, "negative", r"\bA\b", r"\bday 4\b"), vs
+    # the negative sale, and (a consequence) demand unserved while stock is on hand
+    assert len(vs) == 2, vs
+    assert _named(vs[:1], "negative", r"\bA\b", r"\bday 4\b"), vs
 
 
 def test_fractional_value_message_names_sku_and_day() -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from presale_supply.backends.base import Status
 from presale_supply.data import Policy, Problem, Shortage
+from presale_supply.exceptions import InputError
 from presale_supply.replenishment.solve import diagnose, precheck
 
 from .helpers import presale_problem, run
@@ -146,11 +147,13 @@ def test_elastic_diagnosis_with_default_solver() -> None:
     assert any("35" in line for line in res.diagnosis)
 
 
-def test_elastic_diagnosis_when_clearance_exceeds_cost() -> None:
-    res = run(storage_problem(clearance=6.0), "cbc", time_limit=30)  # unit cost 5
-    assert res.status is Status.INFEASIBLE
-    text = " ".join(res.diagnosis)
-    assert "storage" in text and "40" in text, res.diagnosis
+def test_clearance_above_unit_cost_is_rejected() -> None:
+    """A clearance price above the unit cost would make buying to clear pay (an unbounded or
+    capacity-filling plan): the input is rejected, naming the SKU and column."""
+    with pytest.raises(InputError) as info:
+        storage_problem(clearance=6.0)  # unit cost 5
+    msg = str(info.value)
+    assert "clearance_price" in msg and "row 1" in msg and "unit cost" in msg
 
 
 def test_overload_wording_without_agreement() -> None:

@@ -209,8 +209,8 @@ def _backlog_problem(**overrides: Any) -> Problem:
         "lead": [1],
         "unit_cost": [5.0],
         "holding": [0.0],
-        "penalty": [1.0],
-        "clearance": [2.0],
+        "penalty": [2.0],
+        "clearance": [2.0],  # ties: keeping stock for clearance costs the same as serving
         "policy": Policy(shortage=Shortage.BACKLOG),
     }
     kw.update(overrides)

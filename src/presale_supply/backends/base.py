@@ -286,7 +286,7 @@ def solve_with_watchdog(
 ) -> RawSolution:
     """Run ``backend.solve`` in a fresh child process; kill it if it overruns its time limit.
 
-    Why a child process, and a fresh one (``spawn``, not ``fork``):
+    Why a child process (forked, or a fresh interpreter when highspy is already loaded):
 
     - some solvers treat the time limit as advice (HiGHS has run 79 s on a 60 s limit and never
       returned on a larger model); the child is killed ``max(grace, 0.5 x time_limit)`` seconds
@@ -300,7 +300,9 @@ def solve_with_watchdog(
     """
     import multiprocessing as mp
 
-    ctx = mp.get_context("spawn")
+    # fork is cheap and needs no `if __name__ == "__main__"` guard in the caller's script; a
+    # fresh interpreter (spawn) only when PuLP has already loaded highspy's HiGHS here
+    ctx = mp.get_context("spawn") if "highspy" in sys.modules else mp.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
     t0 = time.perf_counter()
     child_options = dataclasses.replace(options, progress=None)

@@ -2,7 +2,8 @@
 
 It re-derives every rule from the raw problem data (it shares no code with the formulation or any
 solver): arrivals from order days and lead times, inventory balance from initial stock, sales and
-arrivals, capacity with the buffer as ``floor(capacity x (1 - buffer))``, the lock as
+arrivals, the service rule (no demand left unserved while stock is on hand), capacity with the
+buffer as ``floor(capacity x (1 - buffer))``, the lock as
 ``ceil(lock_ratio x expected demand)`` in whole packs, packs, MOQ, non-negativity, storage and
 budget, and it recomputes the objective and its parts. The planner refuses to return a plan that
 fails it.
@@ -218,6 +219,8 @@ def check_plan(problem: Problem, plan: PlanArrays) -> CheckReport:
     expected = np.tensordot(problem.demand.weights, problem.demand.units.astype(float), axes=1)
     for i in range(N):
         need_units = math.ceil(problem.policy.lock_ratio * expected[i].sum() - 1e-9)
+        if problem.policy.lock_net_of_stock:
+            need_units = max(need_units - int(sk.initial_stock[i]), 0)
         need = math.ceil(need_units / sk.pack_size[i] - 1e-9) * int(sk.pack_size[i])
         if need > 0 and q[i, 0] < need - _TOL:
             bad(
@@ -238,6 +241,7 @@ def check_plan(problem: Problem, plan: PlanArrays) -> CheckReport:
     prev = sk.initial_stock.astype(float)
     prev_back = np.zeros(N)
     shortage = problem.policy.shortage
+    owed = np.zeros(N)
     for t in range(T):
         expect = prev + arrivals[:, t] - sold[:, t]
         wrong = np.abs(expect - on_hand[:, t]) > _TOL
@@ -267,6 +271,17 @@ def check_plan(problem: Problem, plan: PlanArrays) -> CheckReport:
                     )
             if (np.abs(backlog[:, t]) > _TOL).any():
                 bad(f"day {t + 1}: backlog present without the backlog policy")
+        if shortage is not Shortage.NONE:
+            # service rule: no customer is turned away (or kept waiting) while stock is on hand
+            unmet = (
+                (owed - sold[:, t]) if shortage is Shortage.BACKLOG else (demand[:, t] - sold[:, t])
+            )
+            refused = (unmet > _TOL) & (on_hand[:, t] > _TOL)
+            for i in np.flatnonzero(refused)[:5]:
+                bad(
+                    f"sku {ids[i]} day {t + 1}: {unmet[i]:g} units of demand unserved while "
+                    f"{on_hand[i, t]:g} are on hand"
+                )
         prev = on_hand[:, t]
         prev_back = backlog[:, t]
 

@@ -30,7 +30,27 @@ def _solver_args(p: argparse.ArgumentParser, default_limit: float = 60.0) -> Non
         metavar="S",
         help=f"wall-clock limit in seconds (default: {default_limit:g})",
     )
-    p.add_argument("--threads", type=int, default=2, help="solver threads (default: 2)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=2,
+        help="solver threads (default: 2; use 1 with --work-limit or --node-limit "
+        "for a reproducible run)",
+    )
+    p.add_argument(
+        "--work-limit",
+        type=float,
+        default=None,
+        metavar="W",
+        help="CP-SAT deterministic time limit (reproducible, unlike --time-limit)",
+    )
+    p.add_argument(
+        "--node-limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="branch-and-bound node limit for SCIP, HiGHS and CBC (reproducible)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument(
         "--gap",
@@ -143,10 +163,25 @@ def _solve_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "threads": args.threads,
         "seed": args.seed,
         "gap": args.gap,
+        "work_limit": args.work_limit,
+        "node_limit": args.node_limit,
         "formulation": args.formulation,
         "log": log,
         "progress": _progress_printer(args.quiet),
     }
+
+
+def _writable(out: Path) -> None:
+    """Fail before solving when the output folder cannot be written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".presale-supply-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(
+            f"cannot write the output folder: {exc.strerror or exc}.", file=str(out)
+        ) from None
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -224,6 +259,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
     problem = read_problem_dir(args.dir)
     out = Path(args.out) if args.out else Path(args.dir) / "plan"
+    _writable(out)
     if not args.quiet:
         print(
             f"planning {len(problem.skus)} SKUs x {len(problem.suppliers)} suppliers x "
@@ -308,6 +344,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from presale_supply.replenishment.solve import solve
 
     out = Path(args.out)
+    _writable(out)
     ex = example_campaign(args.example_seed)
     stages = " / ".join(f"{s.name} {s.days}" for s in ex.campaign.stages)
     print(f"== presale_supply demo: example campaign (seed {args.example_seed}) ==")

@@ -39,7 +39,11 @@ def _fmt(x: float) -> str:
 def _days(days: list[int]) -> str:
     if not days:
         return "no days"
-    return f"day {days[0]}" if len(days) == 1 else f"days {days[0]}-{days[-1]}"
+    return f"day {days[0]}" if len(days) == 1 else f"days {days[0]} to {days[-1]}"
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 def precheck(problem: Problem) -> list[str]:
@@ -61,7 +65,6 @@ def precheck(problem: Problem) -> list[str]:
     o = problem.rounds[0]
     buf = problem.policy.capacity_buffer
     ratio = problem.policy.lock_ratio
-    expected = problem.demand.expected().sum(axis=1)
     for s in range(len(sp)):
         members = np.flatnonzero((problem.sku_supplier == s) & (lock > 0))
         if len(members) == 0:
@@ -71,8 +74,9 @@ def precheck(problem: Problem) -> list[str]:
             findings.append(
                 f"Supplier {sp.ids[s]}: the lock round is ordered on day {o} and with a lead "
                 f"time of {int(sp.lead_time_days[s])} days arrives on day {arrival}, after the "
-                f"campaign ends (day {problem.n_days}); its {len(members)} SKUs cannot be locked. "
-                "Place the lock round earlier."
+                f"campaign ends (day {problem.n_days}); its {_n(len(members), 'SKU')} cannot be "
+                f"locked. Order the lock round on or before day "
+                f"{problem.n_days - int(sp.lead_time_days[s])}."
             )
             continue
         days = list(problem.production_days(o, s))
@@ -88,34 +92,67 @@ def precheck(problem: Problem) -> list[str]:
             if agreement
             else "its capacity"
         )
-        exp_load = float((per_unit * expected[members]).sum())
-        max_ratio = (avail - setup) / exp_load if exp_load > 0 else 0.0
+
+        r = math.floor(ratio * 100) / 100
+        while r > 0 and _lock_load(problem, members, r) > avail + 1e-9:
+            r = round(r - 0.01, 2)
         share = (1 - buf) if agreement else 1.0
-        daily_needed = need / (len(days) * share)
-        per_day = avail / len(days)
-        extra_days = math.ceil((need - avail) / per_day) if per_day > 0 else None
+        n_days = len(days)
+        cap = math.ceil(math.ceil(need / n_days) / share) if share > 0 else math.inf
+        while math.isfinite(cap) and math.floor(cap * share + 1e-9) * n_days < need:
+            cap += 1
         top = members[np.argsort(-(per_unit * lock[members]))][:5]
-        names = ", ".join(f"{sk.ids[i]} ({_fmt(lock[i])} units)" for i in top)
+        names = ", ".join(f"{sk.ids[i]} ({_n(int(lock[i]), 'unit')})" for i in top)
         more = f" and {len(members) - len(top)} more" if len(members) > len(top) else ""
-        options = [f"lower lock_ratio to at most {max(max_ratio, 0):.2f}"]
-        options.append(f"raise capacity_per_day to at least {_fmt(math.ceil(daily_needed))}")
-        if extra_days is not None:
+        options = [
+            f"lower lock_ratio to at most {r:.2f}"
+            if r > 0
+            else "no lock ratio of 0.01 or more fits"
+        ]
+        if math.isfinite(cap):
             options.append(
-                f"order the lock round {extra_days} day(s) earlier (day {o - extra_days})"
+                f"raise capacity_per_day to at least {_fmt(cap)} (every day of the "
+                "lock round's production)"
             )
+        options.append("move some of these SKUs to another supplier")
+        over = (
+            f"by {_fmt(need - avail)} units ({(need - avail) / avail:.0%})"
+            if avail > 0
+            else f"by {_fmt(need)} units (no capacity at all on those days)"
+        )
         findings.append(
             f"Supplier {sp.ids[s]} cannot make the {ratio:.0%} lock: the first round (ordered "
             f"day {o}, arriving day {max(arrival, 1)}) needs {_fmt(need)} capacity units on "
-            f"{_days(days)} for {len(members)} SKUs [{names}{more}], but {cap_words} on those "
-            f"days is {_fmt(avail)}. The lock exceeds it by {_fmt(need - avail)} units "
-            f"({(need - avail) / max(avail, 1e-9):.0%}). Options: " + "; ".join(options) + "."
+            f"{_days(days)} for {_n(len(members), 'SKU')} [{names}{more}], but {cap_words} on "
+            f"those days is {_fmt(avail)}. The lock exceeds it {over}. Options: "
+            + "; ".join(options)
+            + "."
         )
     return findings
 
 
+def _lock_load(problem: Problem, members: np.ndarray, ratio: float) -> float:
+    """Capacity units the lock of ``members`` needs at ``ratio`` (packs and setups included)."""
+    sk = problem.skus
+    expected = problem.demand.expected().sum(axis=1)[members]
+    pack = sk.pack_size[members]
+    units = np.ceil(np.ceil(ratio * expected - 1e-9) / pack - 1e-9) * pack
+    if problem.policy.lock_net_of_stock:
+        units = np.maximum(units - sk.initial_stock[members], 0)
+    setups = sk.capacity_per_order[members][units > 0].sum()
+    return float((sk.capacity_per_unit[members] * units).sum() + setups)
+
+
 def extract_plan(problem: Problem, form: Formulation, x: np.ndarray) -> PlanArrays:
-    """Turn a solution vector of ``form`` into :class:`PlanArrays` (values rounded to whole
-    numbers; the checker verifies the result)."""
+    """Turn a solution vector of ``form`` into :class:`PlanArrays`.
+
+    Orders and production are read from ``x`` (rounded to whole numbers). Sales are then
+    recomputed first come, first served from the arrivals: each day sells
+    ``min(demand (+ backlog), stock)``. With a shortage penalty at least the clearance price and
+    non-negative holding cost (both validated), this never costs more than the solver's own
+    sales, and it removes ties in which a solver leaves demand unserved with stock on the shelf.
+    The checker verifies the result.
+    """
     xr = np.rint(np.asarray(x, dtype=float)).astype(np.int64)
     sk = problem.skus
     N, T = len(sk), problem.n_days
@@ -129,15 +166,33 @@ def extract_plan(problem: Problem, form: Formulation, x: np.ndarray) -> PlanArra
         xr[np.maximum(form.prod_var, 0)],
         units[form.order_sku[k], form.order_round[k]],
     )
-    on_hand = xr[form.inv]
     d = problem.demand.units[0]
-    if problem.policy.shortage is Shortage.BACKLOG:
-        backlog = xr[form.back]
-        prev = np.concatenate([np.zeros((N, 1), dtype=np.int64), backlog[:, :-1]], axis=1)
-        sold = prev + d - backlog
-    else:
+    shortage = problem.policy.shortage
+    if shortage is Shortage.NONE:
+        sold = d.copy()
+        on_hand = xr[form.inv]
         backlog = np.zeros((N, T), dtype=np.int64)
-        sold = xr[form.sold]
+    else:
+        lead = problem.suppliers.lead_time_days[problem.sku_supplier]
+        arrivals = np.zeros((N, T), dtype=np.int64)
+        for r, o in enumerate(problem.rounds):
+            day = np.maximum(o + lead, 1)
+            ok = day <= T
+            np.add.at(arrivals, (np.flatnonzero(ok), day[ok] - 1), units[ok, r])
+        sold = np.zeros((N, T), dtype=np.int64)
+        on_hand = np.zeros((N, T), dtype=np.int64)
+        backlog = np.zeros((N, T), dtype=np.int64)
+        stock = sk.initial_stock.astype(np.int64).copy()
+        waiting = np.zeros(N, dtype=np.int64)
+        for t in range(T):
+            stock = stock + arrivals[:, t]
+            owed = d[:, t] + (waiting if shortage is Shortage.BACKLOG else 0)
+            sold[:, t] = np.minimum(owed, stock)
+            stock = stock - sold[:, t]
+            on_hand[:, t] = stock
+            if shortage is Shortage.BACKLOG:
+                waiting = owed - sold[:, t]
+                backlog[:, t] = waiting
     return PlanArrays(
         order_units=units,
         prod_sku=form.order_sku[k],
@@ -296,7 +351,8 @@ def solve(
             gap=None,
             solver=backend.version(),
             seconds=time.perf_counter() - t0,
-            message="infeasible by the capacity pre-check (no solver run)",
+            message="infeasible by the pre-check of the lock against capacity and lead times "
+            "(no solver run)",
             problem=problem,
             diagnosis=tuple(findings),
         )
