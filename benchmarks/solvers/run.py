@@ -264,17 +264,16 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
                 flush=True,
             )
-        for backend in backends:
-            for form in forms:
-                k += 1
-                row = run_one(name, inst, backend, form, args)
-                rows.append(row)
-                print(
-                    f"[{k}/{total}] {name} {backend}/{row['formulation']}: {row['status']} "
-                    f"gap {_fmt(row.get('gap'), True)} {row.get('seconds', 0):.1f}s",
-                    file=sys.stderr,
-                    flush=True,
-                )
+        for backend, form in pairs:
+            k += 1
+            row = run_one(name, inst, backend, form, args)
+            rows.append(row)
+            print(
+                f"[{k}/{total}] {name} {backend}/{row['formulation']}: {row['status']} "
+                f"gap {_fmt(row.get('gap'), True)} {row.get('seconds', 0):.1f}s",
+                file=sys.stderr,
+                flush=True,
+            )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     import pandas as pd
