@@ -2,7 +2,9 @@
 
 ``Forecaster(params).fit(history, horizon, past_signals=...)`` validates the history, fits the
 history models, calibrates the intervals on rolling-origin windows and, when past-campaign
-signals are given, learns the campaign uplift and how signals relate to final demand.
+signals are given, learns the campaign uplift, how signals relate to final demand and the
+campaign-day profile that splits a campaign total over the days
+(:mod:`presale_supply.forecast.profile`).
 ``predict(signals, quantiles)`` applies the presale update and returns a :class:`ForecastResult`.
 :func:`forecast` does both.
 """
@@ -514,27 +516,28 @@ class Forecaster:
         else:
             cal_prof = np.array(daily_prof)
         if len(tot) >= self.params.min_series_per_class:
+            target = self.params.calibration_target
+            kd = float(np.median(self._kappa_daily))
+            s2 = np.full(len(tot), 1.0 / h)
+            # The level spread absorbs all extra-Poisson variation of the totals (signals measure
+            # the realised total, so this is the spread the signal update weighs them against).
+            kl = unc._bisect(
+                lambda k: unc.central_coverage(
+                    tot, prior, unc.shape_total(1.0 / k, s2, kd), target
+                ),
+                target,
+            )
+            self._kappa_level = np.full(len(panel.ids), kl)
             if self.params.campaign_profile:
-                # Level and day dispersion of the prior forecast on past campaigns: the days'
-                # means follow the campaign profile, so the day noise is measured around it.
-                disp = unc.calibrate(
-                    daily, prior[:, None] * cal_prof, self.params.calibration_target
-                )
-                self._kappa_level = np.full(len(panel.ids), disp.kappa_level)
-                self._kappa_daily = np.full(len(panel.ids), disp.kappa_daily)
-            else:
-                kd = float(np.median(self._kappa_daily))
-                s2 = np.full(len(tot), 1.0 / h)
-                kl = unc._bisect(
+                # Day noise is measured around the campaign profile the days will follow.
+                mu_days = prior[:, None] * cal_prof
+                kd_c = unc._bisect(
                     lambda k: unc.central_coverage(
-                        tot,
-                        prior,
-                        unc.shape_total(1.0 / k, s2, kd),
-                        self.params.calibration_target,
+                        daily, mu_days, unc.daily_c(1.0 / kl, k), target
                     ),
-                    self.params.calibration_target,
+                    target,
                 )
-                self._kappa_level = np.full(len(panel.ids), kl)
+                self._kappa_daily = np.full(len(panel.ids), kd_c)
         self._past = _PastCampaigns(
             tot,
             prior,

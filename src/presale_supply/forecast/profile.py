@@ -19,7 +19,8 @@ prior strength :math:`\tau` units):
 leave-one-campaign-out cross-validation on a grid (multiples of the median series total): for
 each held-out campaign :math:`c` the profiles are re-estimated from the other campaigns and
 scored by the multinomial log loss :math:`-\sum_{i,d} y_{cid} \log p^{(-c)}_{id}`. With one past
-campaign there is nothing to validate on and the pooled profile is used.
+campaign there is nothing to validate on and the pooled profile is used; the profiles that
+calibrate the intervals are then pooled over the other series (leave-one-series-out).
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ class CampaignProfile:
         :math:`\\tau` (``inf``: pooled only).
     holdout : numpy.ndarray
         Profile of each past (campaign, series) observation estimated without its campaign
-        (in-sample when there is a single past campaign), shape ``(n_obs, h)``; used to
-        calibrate the intervals.
+        (with a single past campaign: the pooled profile of the other series), shape
+        ``(n_obs, h)``; used to calibrate the intervals.
     n_campaigns : int
     """
 
@@ -128,11 +129,19 @@ def estimate_profile(
 
     if len(camps) < 2:
         tau = np.inf if strength is None else float(strength)
+        own = _own(y, sid, n_series)
+        # No other campaign to hold out: each observation's profile is pooled over the *other*
+        # series (leave-one-series-out), so its own noise does not shape its calibration mean.
+        rest = y.sum(axis=0)[None, :] - own[sid]
+        rest_tot = rest.sum(axis=1, keepdims=True)
+        loso = np.divide(
+            rest, rest_tot, out=np.broadcast_to(pooled, y.shape).copy(), where=rest_tot > 0
+        )
         return CampaignProfile(
             pooled,
-            shrunk_profiles(_own(y, sid, n_series), pooled, tau),
+            shrunk_profiles(own, pooled, tau),
             tau,
-            shrunk_profiles(_own(y, sid, n_series), pooled, tau)[sid],
+            loso if not np.isfinite(tau) else shrunk_profiles(own, pooled, tau)[sid],
             len(camps),
         )
     if strength is None:
