@@ -7,6 +7,7 @@ be valid.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 __all__ = [
@@ -47,10 +48,8 @@ class InputError(PresaleSupplyError, ValueError):
         value: Any = None,
     ) -> None:
         if hasattr(value, "item") and callable(value.item):
-            try:  # numpy scalars print as plain numbers
+            with contextlib.suppress(TypeError, ValueError):  # numpy scalars as plain numbers
                 value = value.item()
-            except (TypeError, ValueError):
-                pass
         self.file = file
         self.row = row
         self.column = column
