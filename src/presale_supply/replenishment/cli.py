@@ -226,7 +226,8 @@ def format_summary(result: Any) -> str:
         lines += [
             f"fill rate   {k['fill_rate']:.2%}  ({k['units_sold']:,} of "
             f"{k['units_demanded']:,} units)",
-            f"sell-thru   {k['sell_through']:.2%}  ({k['units_ordered']:,} units ordered, "
+            f"sell-thru   {k['sell_through']:.2%} (target {k['sell_through_target']:.0%})  "
+            f"({k['units_ordered']:,} units ordered, "
             f"{k['units_left_at_end']:,} left at the end)",
             f"lock        min first-round share {k['lock_ratio_min']:.2%} of expected demand"
             if k["lock_ratio_min"] is not None

@@ -177,6 +177,7 @@ class PlanResult:
         return {
             "fill_rate": sold / demand if demand else 1.0,
             "sell_through": sold / available if available else 0.0,
+            "sell_through_target": p.policy.sell_through_target,
             "units_demanded": int(demand),
             "units_sold": int(sold),
             "units_ordered": int(a.order_units.sum()),
