@@ -27,9 +27,9 @@ def solve_baseline(
     d = inst.demand
     b = [1.0] * n if unit_times else list(inst.unit_time)
     prob = pulp.LpProblem("baseline", pulp.LpMinimize)
-    x = [[pulp.LpVariable(f"x_{i}_{t}", lowBound=0) for t in range(T)] for i in range(n)]
-    inv = [[pulp.LpVariable(f"I_{i}_{t}", lowBound=0) for t in range(T)] for i in range(n)]
-    y = [[pulp.LpVariable(f"y_{i}_{t}", cat=pulp.LpBinary) for t in range(T)] for i in range(n)]
+    x = [[prob.add_variable(f"x_{i}_{t}", lowBound=0) for t in range(T)] for i in range(n)]
+    inv = [[prob.add_variable(f"I_{i}_{t}", lowBound=0) for t in range(T)] for i in range(n)]
+    y = [[prob.add_variable(f"y_{i}_{t}", cat=pulp.LpBinary) for t in range(T)] for i in range(n)]
     prob += pulp.lpSum(
         inst.setup_cost[i] * y[i][t] + inst.holding_cost[i] * inv[i][t]
         for i in range(n)

@@ -53,9 +53,11 @@ def machine() -> dict[str, Any]:
             pkgs[p] = version(p)
         except Exception:
             pkgs[p] = "not installed"
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "load_average_at_start": [round(x, 2) for x in load],
         "cpu": cpu,
         "cores": os.cpu_count(),
         "packages": pkgs,

@@ -355,7 +355,14 @@ def solve_with_watchdog(
         None,
         time.perf_counter() - t0,
         backend.version(),
-        f"the {backend.name} solver process died (exit code {proc.exitcode}) without a result",
+        f"the {backend.name} solver process died (exit code {proc.exitcode}) without a result"
+        + (
+            "; it had to be a fresh interpreter because PuLP has loaded highspy in this process, "
+            "and Python then needs the calling script's code under "
+            '`if __name__ == "__main__":`'
+            if ctx.get_start_method() == "spawn"
+            else ""
+        ),
     )
 
 

@@ -36,7 +36,7 @@ def _build(model: MILP) -> tuple[Any, list[Any]]:
         hi = float(model.ub[j]) if math.isfinite(model.ub[j]) else None
         cat = pulp.LpInteger if model.integer[j] else pulp.LpContinuous
         # zero-padded names: PuLP orders columns by name, so this keeps them in index order
-        xs.append(pulp.LpVariable(f"x{j:09d}", lowBound=lo, upBound=hi, cat=cat))
+        xs.append(prob.add_variable(f"x{j:09d}", lowBound=lo, upBound=hi, cat=cat))
     nz = np.flatnonzero(model.c)
     prob.setObjective(
         pulp.LpAffineExpression(
@@ -51,7 +51,7 @@ def _build(model: MILP) -> tuple[Any, list[Any]]:
         lo, hi = float(model.row_lb[k]), float(model.row_ub[k])
         if len(cols) == 0:
             if lo > 1e-9 or hi < -1e-9:  # an empty row that cannot hold: keep it visible
-                dummy = pulp.LpVariable(f"empty{k}", lowBound=0, upBound=0)
+                dummy = prob.add_variable(f"empty{k}", lowBound=0, upBound=0)
                 expr = pulp.LpAffineExpression([(dummy, 1.0)])
             else:
                 continue

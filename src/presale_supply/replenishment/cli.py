@@ -101,7 +101,7 @@ def register(sub: Any) -> None:
         description="Solve a Trigeiro-format capacitated lot-sizing file as a "
         "special case of the planner (no lock, no buffer, no shortage).",
     )
-    p.add_argument("file")
+    p.add_argument("file", help="a Trigeiro-format .DAT file (see docs/model.md)")
     p.add_argument(
         "--unit-times",
         action="store_true",

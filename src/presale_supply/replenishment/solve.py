@@ -409,8 +409,8 @@ def solve(
         1.0, abs(objective)
     ):
         message += (
-            f"; note: solver objective {raw.objective:.6f} differs from the "
-            f"recomputed cost {objective:.6f}"
+            f"; sales re-served first come, first served: cost {objective:,.2f} "
+            f"(the solver's own sales: {raw.objective:,.2f})"
         )
     bound = raw.bound
     if bound is not None and bound > objective:
