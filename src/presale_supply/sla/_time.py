@@ -25,6 +25,7 @@ __all__ = [
     "LocalDays",
     "parse_clock",
     "parse_instants",
+    "parse_instants_kind",
     "to_datetime_index",
 ]
 
@@ -67,12 +68,29 @@ def _check_zone(tz: str) -> None:
 
 
 def parse_instants(raw: pd.Series, *, tz: str, source: str, column: str) -> np.ndarray:
+    """Parse a column of timestamps into int64 UTC nanoseconds (see :func:`parse_instants_kind`).
+
+    Raises
+    ------
+    InputError
+        Naming the row, the column and the value that could not be read, or a column mixing
+        naive and offset-carrying values.
+    """
+    return parse_instants_kind(raw, tz=tz, source=source, column=column)[0]
+
+
+def parse_instants_kind(
+    raw: pd.Series, *, tz: str, source: str, column: str
+) -> tuple[np.ndarray, str | None]:
     """Parse a column of timestamps into int64 UTC nanoseconds (missing cells become ``NAT``).
 
     Naive values are read as wall-clock time in ``tz`` (a non-existent local time in a
     daylight-saving gap is moved forward, an ambiguous one is read as the first occurrence);
     values carrying an offset are converted to UTC. Empty cells are kept as missing; a
-    non-empty value that is not a timestamp is an error.
+    non-empty value that is not a timestamp is an error. Also returns the kind of the column:
+    ``"offset"`` (every value carries an offset, or a time-zone-aware dtype), ``"naive"``,
+    ``"date"`` (every value a bare ISO date such as ``2024-12-12``, read as a local calendar
+    date) or None (no value), so that a caller can require one kind across a table.
 
     Raises
     ------
@@ -82,9 +100,9 @@ def parse_instants(raw: pd.Series, *, tz: str, source: str, column: str) -> np.n
     """
     _check_zone(tz)
     if isinstance(raw.dtype, pd.DatetimeTZDtype):
-        return _ns(raw.dt.tz_convert("UTC").dt.tz_localize(None))
+        return _ns(raw.dt.tz_convert("UTC").dt.tz_localize(None)), "offset"
     if pd.api.types.is_datetime64_dtype(raw.dtype):
-        return _localize(raw, tz)
+        return _localize(raw, tz), ("naive" if raw.notna().any() else None)
     isna = raw.isna().to_numpy()
     text = raw.astype("string").str.strip()
     blank = (text == "").fillna(True).to_numpy(dtype=bool)
@@ -118,9 +136,16 @@ def parse_instants(raw: pd.Series, *, tz: str, source: str, column: str) -> np.n
             column=column,
             value=raw.iloc[k],
         )
+    kind: str | None = None
+    if (~empty).any():
+        kind = "offset" if aware else "naive"
+        if not aware and bool(
+            cleaned[~empty].str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).all()
+        ):
+            kind = "date"  # calendar dates carry no offset by nature; they mix with either
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-        return _ns(parsed.dt.tz_convert("UTC").dt.tz_localize(None))
-    return _localize(parsed, tz)
+        return _ns(parsed.dt.tz_convert("UTC").dt.tz_localize(None)), kind
+    return _localize(parsed, tz), kind
 
 
 def _ns(series: pd.Series) -> np.ndarray:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from presale_supply.exceptions import InputError
-from presale_supply.sla._time import HOUR_NS, NAT, LocalDays, iso_day, to_datetime_index
+from presale_supply.sla._time import DAY_NS, HOUR_NS, NAT, LocalDays, iso_day, to_datetime_index
 from presale_supply.sla.orders import Category, OrderTable
 from presale_supply.sla.promise import (
     PromiseAnchor,
@@ -162,13 +162,15 @@ def group_codes(
         codes = np.full(len(inst), -1, dtype=np.int64)
         if not ok.any():
             return codes, []
-        cov = LocalDays.around(orders.tz, inst)
-        day = cov.day_of(inst[ok])
         if key == "paid_hour":
-            hour = np.minimum((inst[ok] - cov.start_of(day)) // HOUR_NS, 23)
-            slot = day * 24 + hour
+            # The local wall-clock hour (on a DST day 03:30 after a spring-forward gap is the
+            # 03:00 hour, not the third hour since midnight; the repeated autumn hour is one
+            # label for both passes of the clock).
+            wall = _local_wall_ns(inst[ok], orders.tz)
+            slot = (wall // DAY_NS) * 24 + (wall % DAY_NS) // HOUR_NS
         else:
-            slot = day
+            cov = LocalDays.around(orders.tz, inst)
+            slot = cov.day_of(inst[ok])
         lo = int(slot.min())
         uniq, inv = np.unique(slot - lo, return_inverse=True)
         codes[ok] = inv
@@ -178,6 +180,14 @@ def group_codes(
             labels = [iso_day(u + lo) for u in uniq.tolist()]
         return codes, labels
     raise InputError(f"unknown grouping key; valid keys: {list(GROUP_KEYS)}.", value=key)
+
+
+def _local_wall_ns(inst: np.ndarray, tz: str) -> np.ndarray:
+    """Local wall-clock time of UTC instants, as nanoseconds since 1970-01-01 local."""
+    if tz == "UTC":
+        return inst.astype(np.int64, copy=True)
+    local = to_datetime_index(inst, tz).tz_localize(None)
+    return np.asarray(local.asi8, dtype=np.int64)
 
 
 def combine_groups(

@@ -96,8 +96,16 @@ def _rule(args: argparse.Namespace) -> PromiseRule:
             Granularity(args.promise_granularity), anchor=anchor, ineligible_lanes=tuple(lanes)
         )
     if args.promise_business_days is not None:
+        weekend = []
+        for w in _split(args.weekend):
+            try:
+                weekend.append(int(w))
+            except ValueError as exc:
+                raise InputError(
+                    "--weekend takes weekday numbers 0 (Monday) to 6, e.g. 5,6.", value=w
+                ) from exc
         cal = BusinessCalendar.build(
-            weekend=[int(w) for w in _split(args.weekend)],
+            weekend=weekend,
             holidays=_split(args.holidays),
             workdays=_split(args.workdays),
         )
@@ -108,12 +116,55 @@ def _rule(args: argparse.Namespace) -> PromiseRule:
     return PromiseRule.hours(hours, anchor=anchor, ineligible_lanes=tuple(lanes))
 
 
-def _orders(args: argparse.Namespace, tz: str) -> OrderTable:
+def _orders(args: argparse.Namespace, tz: str, *, tz_declared: bool = False) -> OrderTable:
     mapping = ColumnMapping.parse(args.mapping)
     if args.promise_column and args.promise_column != "promised_by":
         mapping = ColumnMapping({**mapping.names, "promised_by": args.promise_column})
-    return read_orders(
+    orders = read_orders(
         args.orders, tz=tz, mapping=mapping, allow_extra_columns=args.allow_extra_columns
+    )
+    if args.promise_column and "promised_by" not in orders.present:
+        raise InputError(
+            "the promise column given by --promise-column is not in the file.",
+            file=args.orders,
+            column=args.promise_column,
+        )
+    if orders.naive_columns and args.tz is None and not tz_declared:
+        print(
+            f"sla: note: timestamps without a UTC offset in {list(orders.naive_columns)} are "
+            f"read as {tz} wall-clock time (no --tz given).",
+            file=sys.stderr,
+        )
+    return orders
+
+
+def _network_declares_tz(path: str) -> bool:
+    """Whether the network file names a timezone (else naive timestamps are read as UTC)."""
+    import tomllib
+    from pathlib import Path
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        data = json.loads(text) if path.lower().endswith(".json") else tomllib.loads(text)
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "timezone" in data
+
+
+def _report_unknown_lanes(pred: Any, prog: str) -> None:
+    lanes = pred.unknown_lanes()
+    if not lanes:
+        return
+    shown = ", ".join(
+        f"{ln['origin']}->{ln['destination']} ({ln['carrier']}): {ln['orders']} orders, "
+        f"first row {ln['first_row']}"
+        for ln in lanes[:10]
+    )
+    more = f" and {len(lanes) - 10} more" if len(lanes) > 10 else ""
+    print(
+        f"{prog}: warning: {sum(ln['orders'] for ln in lanes)} orders are on lanes the network "
+        f"does not list (counted as unknown_lane, not predicted): {shown}{more}",
+        file=sys.stderr,
     )
 
 
@@ -157,12 +208,13 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 def _cmd_predict(args: argparse.Namespace) -> int:
     network = load_network(args.network)
-    orders = _orders(args, args.tz or network.tz)
+    orders = _orders(args, args.tz or network.tz, tz_declared=_network_declares_tz(args.network))
     stock = read_stock(args.stock, tz=args.tz or network.tz) if args.stock else None
     print(
         f"sla predict: {len(orders)} orders, {len(network.warehouses)} warehouses", file=sys.stderr
     )
     pred = predict(orders, network, _rule(args), stock=stock, risk_threshold=args.risk_threshold)
+    _report_unknown_lanes(pred, "sla predict")
     by = _split(args.group_by) or ["lane"]
     report = pred.to_dict(by)
     wr = warn(
@@ -182,7 +234,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     text = (
         f"{report['rule']}: expected on-time rate {_fmt_rate(o['rate'])} over "
         f"{o['predicted']} orders; predicted breaches {o['late']}; not eligible "
-        f"{o['not_eligible']}; warnings {report['warnings']['warned']}\n"
+        f"{o['not_eligible']} (of which on lanes the network does not list "
+        f"{o['unknown_lane']}); warnings {report['warnings']['warned']}\n"
         + pred.rates(by).to_string(index=False)
     )
     _emit(report, args.json, text)
@@ -191,7 +244,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 def _cmd_size(args: argparse.Namespace) -> int:
     network = load_network(args.network)
-    orders = _orders(args, args.tz or network.tz)
+    orders = _orders(args, args.tz or network.tz, tz_declared=_network_declares_tz(args.network))
     stock = read_stock(args.stock, tz=args.tz or network.tz) if args.stock else None
     needs = size_capacity(orders, network, _rule(args), target=args.target, stock=stock)
     report = {"target": args.target, "warehouses": [n.to_dict() for n in needs]}

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from presale_supply.exceptions import InputError
-from presale_supply.sla._time import HOUR_NS, NAT, parse_clock
+from presale_supply.sla._time import HOUR_NS, NAT, _check_zone, parse_clock
 from presale_supply.sla.orders import OrderTable
 
 __all__ = [
@@ -122,15 +122,24 @@ class TransitDistribution:
         return float(np.interp(p, np.linspace(0, 1, q.size), q))
 
     def cdf(self, hours: np.ndarray) -> np.ndarray:
-        """P(transit <= hours)."""
+        """P(transit <= hours): the piecewise-linear CDF through ``(quantiles_hours[k],
+        k / (len - 1))`` (ties: the highest probability at the tied value)."""
         q = self.quantiles_hours
-        x = np.asarray(hours, dtype=float)
+        x0 = np.asarray(hours, dtype=float)
+        x = x0.reshape(-1)
         if q[0] == q[-1]:
-            return (x >= q[0]).astype(float)
-        probs = np.linspace(0, 1, q.size)
-        uq, first = np.unique(q[::-1], return_index=True)
-        pk = probs[::-1][first]  # for ties keep the highest probability
-        return np.interp(x, uq, pk, left=0.0, right=1.0)
+            return (x0 >= q[0]).astype(float)
+        m = q.size
+        # Last quantile index at or below x: with tied quantiles the CDF jumps to the highest
+        # probability of the tie *at* the tied value, and interpolates from there to the
+        # *lowest* probability of the next (larger) value.
+        k = np.searchsorted(q, x, side="right") - 1
+        out = np.where(k >= m - 1, 1.0, 0.0)
+        mid = (k >= 0) & (k < m - 1)
+        km = k[mid]
+        q0, q1 = q[km], q[km + 1]
+        out[mid] = (km + (x[mid] - q0) / (q1 - q0)) / (m - 1)
+        return out.reshape(x0.shape)
 
 
 @dataclass(frozen=True)
@@ -344,11 +353,21 @@ class Network:
             _check_keys(c, {"name", "pickups"}, f"carrier #{k + 1}", source)
             if "name" not in c:
                 raise InputError(f"carrier #{k + 1} needs 'name'.", file=source)
-            carriers.append(
-                Carrier(
-                    name=str(c["name"]), pickups=tuple(str(p) for p in c.get("pickups", ["18:00"]))
+            pickups = c.get("pickups", ["18:00"])
+            if not isinstance(pickups, list):
+                raise InputError(
+                    f"carrier #{k + 1}: pickups must be a list of times such as ['12:00'].",
+                    file=source,
+                    value=pickups,
                 )
-            )
+            try:
+                carriers.append(
+                    Carrier(name=str(c["name"]), pickups=tuple(str(p) for p in pickups))
+                )
+            except InputError as exc:
+                raise InputError(
+                    f"carrier #{k + 1}: {exc.reason}", file=source, value=exc.value
+                ) from exc
         lanes = []
         for k, ln in enumerate(entries("lane")):
             _check_keys(
@@ -369,31 +388,59 @@ class Network:
             for req in ("origin", "destination"):
                 if req not in ln:
                     raise InputError(f"lane #{k + 1} needs {req!r}.", file=source)
-            transit: TransitDistribution | None
-            if ln.get("served", True) is False:
-                transit = None
-            elif "quantiles_hours" in ln:
-                transit = TransitDistribution(np.asarray(ln["quantiles_hours"], dtype=float))
-            elif "fixed_hours" in ln:
-                transit = TransitDistribution.fixed(float(ln["fixed_hours"]))
-            elif "median_hours" in ln:
-                transit = TransitDistribution.lognormal(
-                    float(ln["median_hours"]), float(ln.get("sigma", 0.0))
-                )
-            else:
+            served = ln.get("served", True)
+            if not isinstance(served, bool):
                 raise InputError(
-                    f"lane #{k + 1} needs median_hours (+ sigma), quantiles_hours, fixed_hours "
-                    "or served = false.",
+                    f"lane #{k + 1}: served must be the boolean true or false (unquoted).",
                     file=source,
+                    value=served,
                 )
+            transit: TransitDistribution | None
+            try:
+                if not served:
+                    transit = None
+                elif "quantiles_hours" in ln:
+                    qs = ln["quantiles_hours"]
+                    if not isinstance(qs, list) or not all(
+                        isinstance(v, (int, float)) and not isinstance(v, bool) for v in qs
+                    ):
+                        raise InputError(
+                            "quantiles_hours must be a list of numbers of hours.", value=qs
+                        )
+                    transit = TransitDistribution(np.asarray(qs, dtype=float))
+                elif "fixed_hours" in ln:
+                    transit = TransitDistribution.fixed(_number(ln["fixed_hours"], "fixed_hours"))
+                elif "median_hours" in ln:
+                    transit = TransitDistribution.lognormal(
+                        _number(ln["median_hours"], "median_hours"),
+                        _number(ln.get("sigma", 0.0), "sigma"),
+                    )
+                else:
+                    raise InputError(
+                        "needs median_hours (+ sigma), quantiles_hours, fixed_hours or "
+                        "served = false."
+                    )
+            except InputError as exc:
+                raise InputError(
+                    f"lane #{k + 1}: {exc.reason}", file=source, value=exc.value
+                ) from exc
             lanes.append(
                 Lane(
                     str(ln["origin"]), str(ln["destination"]), transit, str(ln.get("carrier", "*"))
                 )
             )
-        return cls(
-            tuple(whs), tuple(carriers), tuple(lanes), str(data.get("timezone", "UTC")), source
-        )
+        tz = data.get("timezone", "UTC")
+        try:
+            if not isinstance(tz, str):
+                raise InputError("timezone must be a string.")
+            _check_zone(tz)
+        except InputError as exc:
+            raise InputError(
+                "timezone: unknown time zone; use an IANA name such as 'Asia/Shanghai' or 'UTC'.",
+                file=source,
+                value=tz,
+            ) from exc
+        return cls(tuple(whs), tuple(carriers), tuple(lanes), tz, source)
 
     def to_dict(self) -> dict[str, Any]:
         """The TOML/JSON structure (transit as quantiles)."""
@@ -422,6 +469,13 @@ class Network:
                 for ln in self.lanes
             ],
         }
+
+
+def _number(value: Any, what: str) -> float:
+    """A TOML/JSON number (not a string, not a boolean) as float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(f"{what} must be a number.", value=value)
+    return float(value)
 
 
 def _check_keys(entry: Mapping[str, Any], valid: set[str], what: str, source: str) -> None:

@@ -20,8 +20,11 @@ status         no        free-text order status; used only by the data-quality r
 =============  ========  ====================================================================
 
 Timestamps are either all timezone-aware (any offsets, converted to UTC) or all naive and read
-in the declared zone ``tz``. Empty cells are kept as missing and counted by the data-quality
-report of :func:`presale_supply.sla.audit.audit`; they are never dropped.
+in the declared zone ``tz``, across the whole table: a table with offsets in one column and
+naive values in another is an error naming the columns (bare calendar dates such as
+``2024-12-12`` carry no offset by nature and may go with either). Empty cells are kept as
+missing and counted by the data-quality report of :func:`presale_supply.sla.audit.audit`; they
+are never dropped.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from presale_supply.exceptions import InputError
-from presale_supply.sla._time import NAT, parse_instants
+from presale_supply.sla._time import NAT, parse_instants_kind
 from presale_supply.validation import numeric_column, require_columns
 
 __all__ = [
@@ -43,7 +46,9 @@ __all__ = [
     "Category",
     "ColumnMapping",
     "OrderTable",
+    "read_csv_frame",
     "read_orders",
+    "with_file_line",
 ]
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("order_id", "paid_at", "origin", "destination")
@@ -177,6 +182,9 @@ class OrderTable:
     tz: str = "UTC"
     present: frozenset[str] = frozenset()
     source: str = "<orders>"
+    naive_columns: tuple[str, ...] = ()
+    """Time columns read from naive values (wall clock in ``tz``); empty when all carry an
+    offset or the table was built from arrays."""
 
     def __len__(self) -> int:
         return int(self.paid_at.shape[0])
@@ -318,12 +326,41 @@ class OrderTable:
         ------
         InputError
             Missing required columns, unknown columns, unreadable timestamps, bad quantities;
-            the message names file, row, column and value.
+            the message names file, row, column and value -- the column as named in the
+            user's file when a mapping renamed it.
         """
         if mapping is not None and not isinstance(mapping, ColumnMapping):
             mapping = ColumnMapping(dict(mapping))
-        if mapping is not None:
-            df = mapping.apply(df)
+        names = dict(mapping.names) if mapping is not None else {}
+        try:
+            return cls._from_frame(
+                mapping.apply(df) if mapping is not None else df,
+                tz=tz,
+                names=names,
+                source=source,
+                allow_extra_columns=allow_extra_columns,
+            )
+        except InputError as exc:
+            if exc.column is None or exc.column not in names:
+                raise
+            raise InputError(
+                f"{exc.reason} (column {names[exc.column]!r} is used as {exc.column})",
+                file=exc.file,
+                row=exc.row,
+                column=names[exc.column],
+                value=exc.value,
+            ) from exc
+
+    @classmethod
+    def _from_frame(
+        cls,
+        df: pd.DataFrame,
+        *,
+        tz: str,
+        names: dict[str, str],
+        source: str,
+        allow_extra_columns: bool,
+    ) -> OrderTable:
         if allow_extra_columns:
             keep = [c for c in df.columns if c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
             df = df[keep]
@@ -331,14 +368,25 @@ class OrderTable:
         df = df.reset_index(drop=True)
         n = len(df)
         present = frozenset(c for c in OPTIONAL_COLUMNS if c in df.columns)
-        times = {
-            c: (
-                parse_instants(df[c], tz=tz, source=source, column=c)
-                if c in df.columns
-                else np.full(n, NAT, dtype=np.int64)
+        times: dict[str, np.ndarray] = {}
+        kinds: dict[str, str] = {}
+        for c in TIME_COLUMNS:
+            if c not in df.columns:
+                times[c] = np.full(n, NAT, dtype=np.int64)
+                continue
+            times[c], kind = parse_instants_kind(df[c], tz=tz, source=source, column=c)
+            if kind in ("offset", "naive"):
+                kinds[c] = kind
+        if len(set(kinds.values())) > 1:
+            shown = {names.get(c, c): k for c, k in kinds.items()}
+            raise InputError(
+                "mixes timestamps with and without a UTC offset across columns "
+                f"({', '.join(f'{c}: {k}' for c, k in shown.items())}); give every timestamp "
+                "an offset, or none and declare the zone.",
+                file=source,
+                column=", ".join(shown),
             )
-            for c in TIME_COLUMNS
-        }
+        naive_columns = tuple(c for c, k in kinds.items() if k == "naive")
         cats = {
             c: Category.from_values(df[c]) if c in df.columns else Category.missing(n)
             for c in CATEGORY_COLUMNS
@@ -382,7 +430,127 @@ class OrderTable:
             tz=tz,
             present=present,
             source=source,
+            naive_columns=naive_columns,
         )
+
+
+def read_csv_frame(path: str | Path) -> pd.DataFrame:
+    """Read a CSV as strings (empty cells missing), guarding against silent column shifts.
+
+    * A trailing delimiter on every line (as Excel writes it) gives each row one empty field
+      more than the header; pandas would take the first column as the row index and shift
+      every column by one. The extra empty fields are dropped instead (and an unnamed header
+      column that is empty in every row is dropped too).
+    * A row with more non-empty fields than the header is an :class:`InputError` naming the
+      file and the row.
+    * Blank lines are skipped and not counted as rows: ``row`` numbers count data rows, and
+      errors raised by :func:`with_file_line` also give the file line when it differs.
+
+    Raises
+    ------
+    InputError
+        Missing, empty or unreadable file, or a row with too many fields.
+    """
+    path = Path(path)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except FileNotFoundError as exc:
+        raise InputError("file not found.", file=str(path)) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise InputError("the file is empty; expected a header row.", file=str(path)) from exc
+    except pd.errors.ParserError as exc:
+        import re
+
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if m:
+            line = int(m.group(2))
+            row = _data_row_of_line(path, line)
+            raise InputError(
+                f"this row has {m.group(3)} fields but the header has {m.group(1)} (file line "
+                f"{line}); remove the extra fields or quote values that contain commas.",
+                file=str(path),
+                row=row,
+            ) from exc
+        raise InputError(f"cannot read as CSV: {exc}", file=str(path)) from exc
+    except (UnicodeDecodeError, OSError) as exc:
+        raise InputError(f"cannot read as CSV: {exc}", file=str(path)) from exc
+    if not isinstance(df.index, pd.RangeIndex):
+        # pandas used the leading field(s) as an index: rows have more fields than the header.
+        extra = df.index.nlevels
+        header = [str(c) for c in df.columns]
+        fields = df.reset_index().to_numpy(dtype=object)
+        tail = fields[:, len(header) :] if extra else fields[:, :0]
+        tail_filled = pd.DataFrame(tail).notna().to_numpy().any(axis=1)
+        if tail_filled.any():
+            k = int(np.flatnonzero(tail_filled)[0])
+            raise InputError(
+                f"this row has more fields than the {len(header)} of the header; remove the "
+                "extra fields or quote values that contain commas.",
+                file=str(path),
+                row=k + 1,
+                value=fields[k, len(header) :].tolist(),
+            )
+        df = pd.DataFrame(fields[:, : len(header)], columns=header)
+    unnamed = [
+        c
+        for c in df.columns
+        if str(c).startswith("Unnamed: ") and df[c].isna().all()  # empty header cell and column
+    ]
+    if unnamed:
+        df = df.drop(columns=unnamed)
+    return df
+
+
+def _file_lines(path: Path) -> list[int]:
+    """1-based file line where each data row starts (blank lines skipped, as pandas does)."""
+    import csv
+
+    starts: list[int] = []
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        reader = csv.reader(fh)
+        prev = 0
+        header_seen = False
+        for rec in reader:
+            start = prev + 1
+            prev = reader.line_num
+            if not rec or (len(rec) == 1 and not rec[0].strip()):
+                continue
+            if not header_seen:
+                header_seen = True
+                continue
+            starts.append(start)
+    return starts
+
+
+def _data_row_of_line(path: Path, line: int) -> int | None:
+    try:
+        starts = _file_lines(path)
+    except OSError:  # pragma: no cover
+        return None
+    hits = [k for k, st in enumerate(starts) if st == line]
+    return hits[0] + 1 if hits else None
+
+
+def with_file_line(exc: InputError, path: str | Path) -> InputError:
+    """``exc`` with the file line of its data row added when blank lines (or quoted line
+    breaks) make the line differ from ``row + 1``; ``exc`` itself otherwise."""
+    if exc.row is None or exc.file != str(path):
+        return exc
+    try:
+        starts = _file_lines(Path(path))
+    except OSError:  # pragma: no cover
+        return exc
+    if not 1 <= exc.row <= len(starts) or starts[exc.row - 1] == exc.row + 1:
+        return exc
+    new = InputError(
+        f"{exc.reason} (data row {exc.row} is line {starts[exc.row - 1]} of the file; blank "
+        "lines are not counted as rows)",
+        file=exc.file,
+        row=exc.row,
+        column=exc.column,
+        value=exc.value,
+    )
+    return new
 
 
 def read_orders(
@@ -400,12 +568,13 @@ def read_orders(
         If the file cannot be read or its content is invalid.
     """
     path = Path(path)
+    df = read_csv_frame(path)
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except FileNotFoundError as exc:
-        raise InputError("file not found.", file=str(path)) from exc
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"cannot read as CSV: {exc}", file=str(path)) from exc
-    return OrderTable.from_frame(
-        df, tz=tz, mapping=mapping, source=str(path), allow_extra_columns=allow_extra_columns
-    )
+        return OrderTable.from_frame(
+            df, tz=tz, mapping=mapping, source=str(path), allow_extra_columns=allow_extra_columns
+        )
+    except InputError as exc:
+        new = with_file_line(exc, path)
+        if new is exc:
+            raise
+        raise new from exc

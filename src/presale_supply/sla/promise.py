@@ -45,6 +45,7 @@ __all__ = [
 ]
 
 _EPOCH = dt.date(1970, 1, 1)
+_MAX_HOURS = 100 * 365.0 * 24  # a promise longer than 100 years is an input mistake
 
 
 class PromiseAnchor(Enum):
@@ -71,10 +72,27 @@ class Granularity(Enum):
 
 def _day_number(value: dt.date | str) -> int:
     try:
-        d = dt.date.fromisoformat(value) if isinstance(value, str) else value
+        d = dt.date.fromisoformat(value.strip()) if isinstance(value, str) else value
+        if isinstance(d, dt.datetime):
+            d = d.date()
     except ValueError as exc:
         raise InputError("calendar dates look like 2024-12-12.", value=value) from exc
     return (d - _EPOCH).days
+
+
+def _day_set(values: Iterable[object], what: str) -> frozenset[int]:
+    """Day numbers from day numbers, ``datetime.date`` or ISO date strings."""
+    if isinstance(values, (str, bytes)):
+        raise InputError(f"{what} must be a collection of dates, not one string.", value=values)
+    out = set()
+    for v in values:
+        if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+            out.add(int(v))
+        elif isinstance(v, (str, dt.date)):
+            out.add(_day_number(v))
+        else:
+            raise InputError(f"{what}: expected dates such as 2024-12-12.", value=v)
+    return frozenset(out)
 
 
 @dataclass(frozen=True)
@@ -102,9 +120,24 @@ class BusinessCalendar:
     workdays: frozenset[int] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
-        for w in self.weekend:
-            if not 0 <= int(w) <= 6:
+        try:
+            weekend = tuple(sorted({int(w) for w in self.weekend}))
+        except (TypeError, ValueError) as exc:
+            raise InputError(
+                "weekend days are weekday numbers 0 (Monday) to 6.", value=self.weekend
+            ) from exc
+        for w in weekend:
+            if not 0 <= w <= 6:
                 raise InputError("weekend days are numbered 0 (Monday) to 6.", value=w)
+        if len(weekend) == 7:
+            raise InputError(
+                "the weekend cannot be every day of the week; at least one weekday must be a "
+                "working day.",
+                value=list(weekend),
+            )
+        object.__setattr__(self, "weekend", weekend)
+        object.__setattr__(self, "holidays", _day_set(self.holidays, "holidays"))
+        object.__setattr__(self, "workdays", _day_set(self.workdays, "workdays"))
         both = self.holidays & self.workdays
         if both:
             raise InputError(
@@ -145,10 +178,15 @@ class BusinessCalendar:
         if not valid.any():
             return out
         lo = int(days[valid].min())
-        span = int(days[valid].max()) - lo + 7 * (count // 5 + 2) + 2 * len(self.holidays) + 8
-        grid = np.arange(lo, lo + span + 1, dtype=np.int64)
-        cum = np.cumsum(self.is_business(grid))
         pos = days[valid] - lo
+        per_week = 7 - len(self.weekend)  # >= 1 (checked at construction)
+        span = int(days[valid].max()) - lo + 7 * (count // per_week + 2) + 8
+        while True:  # holidays may remove working days: widen until every target is inside
+            grid = np.arange(lo, lo + span + 1, dtype=np.int64)
+            cum = np.cumsum(self.is_business(grid))
+            if cum[-1] >= int(cum[pos].max()) + count:
+                break
+            span = 2 * span + len(self.holidays)
         target = np.searchsorted(cum, cum[pos] + count, side="left")
         out[valid] = grid[target]
         return out
@@ -189,6 +227,13 @@ class PromiseRule:
     def __post_init__(self) -> None:
         if self.clock is not PromiseClock.COLUMN and not self.amount > 0:
             raise InputError("the promise amount must be > 0.", value=self.amount)
+        limit = _MAX_HOURS if self.clock is PromiseClock.HOURS else _MAX_HOURS / 24
+        if self.clock is not PromiseClock.COLUMN and not self.amount <= limit:
+            unit = "hours" if self.clock is PromiseClock.HOURS else "business days"
+            raise InputError(
+                f"the promise amount must be finite and at most {limit:g} {unit} (100 years).",
+                value=self.amount,
+            )
         if self.clock is PromiseClock.BUSINESS_DAYS and self.amount != int(self.amount):
             raise InputError("business days must be a whole number.", value=self.amount)
         for lane in self.ineligible_lanes:

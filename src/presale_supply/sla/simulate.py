@@ -26,10 +26,17 @@ import numpy as np
 import pandas as pd
 
 from presale_supply.exceptions import InputError
-from presale_supply.sla._time import HOUR_NS, NAT, LocalDays, parse_instants, to_datetime_index
+from presale_supply.sla._time import (
+    DAY_NS,
+    HOUR_NS,
+    NAT,
+    LocalDays,
+    parse_instants,
+    to_datetime_index,
+)
 from presale_supply.sla.audit import OrderStatus, combine_groups, group_codes
 from presale_supply.sla.network import Network, TransitDistribution, Warehouse
-from presale_supply.sla.orders import OrderTable
+from presale_supply.sla.orders import OrderTable, read_csv_frame, with_file_line
 from presale_supply.sla.promise import PromiseAnchor, PromiseRule, compute_promises
 
 __all__ = [
@@ -143,24 +150,45 @@ def read_stock(path: str | Path, *, tz: str = "UTC") -> StockTimeline:
         If the file is missing or invalid.
     """
     path = Path(path)
+    df = read_csv_frame(path)
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except FileNotFoundError as exc:
-        raise InputError("file not found.", file=str(path)) from exc
-    return StockTimeline.from_frame(df, tz=tz, source=str(path))
+        return StockTimeline.from_frame(df, tz=tz, source=str(path))
+    except InputError as exc:
+        new = with_file_line(exc, path)
+        if new is exc:
+            raise
+        raise new from exc
 
 
-def _capacity_grid(wh: Warehouse, t0: int, hours: int, days: LocalDays) -> np.ndarray:
-    """Capacity (orders) of each UTC hour starting at ``t0`` (hour-aligned)."""
-    starts = t0 + np.arange(hours, dtype=np.int64) * HOUR_NS
+def _capacity_segments(
+    wh: Warehouse, first_day: int, last_day: int, tz: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Piecewise-constant capacity over local days ``first_day .. last_day``.
+
+    Returns ``edges`` (UTC ns, ascending: open, close, open, close, ...) and the rate of each
+    segment ``[edges[i], edges[i + 1])`` in orders per hour (``capacity`` while open, 0 while
+    closed). Opening and closing instants are exact local wall-clock times (any minute, any
+    UTC offset, DST included), so no capacity is snapped to whole hours.
+    """
+    days = LocalDays.covering(tz, first_day, last_day + 1)
+    all_days = np.arange(first_day, last_day + 1, dtype=np.int64)
     lo, hi = wh.open_ns
-    tod = starts - days.start_of(days.day_of(starts))
-    is_open = (tod >= lo) & (tod < hi)
-    return np.where(is_open, wh.capacity_per_hour, 0.0)
+    opens = days.wall(all_days, lo)
+    closes = days.wall(all_days, hi)
+    edges = np.empty(2 * all_days.size, dtype=np.int64)
+    edges[0::2] = opens
+    edges[1::2] = closes
+    rate = np.zeros(edges.size, dtype=float)
+    rate[0::2] = wh.capacity_per_hour
+    return edges, rate
 
 
 def fifo_finish(ready: np.ndarray, wh: Warehouse, tz: str) -> np.ndarray:
     """Pack-completion instants of orders sorted by ready time, by equation (1).
+
+    Capacity is piecewise constant between the exact local opening and closing instants
+    (:func:`_capacity_segments`); ``W`` is linear inside each segment, so ``W(r)`` and
+    ``W^{-1}`` are exact up to float rounding.
 
     Parameters
     ----------
@@ -189,24 +217,22 @@ def fifo_finish(ready: np.ndarray, wh: Warehouse, tz: str) -> np.ndarray:
             f"warehouse {wh.name!r} has no capacity, so its orders never ship.",
             value=wh.capacity_per_hour,
         )
-    t0 = int(ready[0]) // HOUR_NS * HOUR_NS
-    span = int(ready[-1] - t0) // HOUR_NS + 1
-    hours = span + 24 * (int(np.ceil(n / daily)) + 2)
-    days = LocalDays.covering(
-        tz, t0 // 86_400_000_000_000 - 2, (t0 + hours * HOUR_NS) // 86_400_000_000_000 + 2
-    )
-    cap = _capacity_grid(wh, t0, hours, days)
-    cum = np.concatenate(([0.0], np.cumsum(cap)))
-    rel = ready - t0
-    h = rel // HOUR_NS
-    w = cum[h] + cap[h] * ((rel - h * HOUR_NS) / HOUR_NS)
+    first_day = int(ready[0]) // DAY_NS - 2
+    last_day = int(ready[-1]) // DAY_NS + int(np.ceil(n / daily)) + 3
+    edges, rate = _capacity_segments(wh, first_day, last_day, tz)
+    seg_h = np.diff(np.r_[edges, edges[-1]]) / HOUR_NS
+    cum = np.concatenate(([0.0], np.cumsum(rate * seg_h)))
+    i = np.searchsorted(edges, ready, side="right") - 1
+    w = cum[i] + rate[i] * ((ready - edges[i]) / HOUR_NS)
     w -= np.arange(n, dtype=float)
     np.maximum.accumulate(w, out=w)
     w += np.arange(1, n + 1, dtype=float)
+    if w[-1] > cum[-1]:  # pragma: no cover - the horizon covers n / daily days
+        raise InputError("internal horizon too short for the pick/pack queue.")
     k = np.searchsorted(cum, w, side="left") - 1
-    k = np.clip(k, 0, cap.size - 1)
-    frac = (w - cum[k]) / np.where(cap[k] > 0, cap[k], 1.0)
-    return t0 + k * HOUR_NS + np.round(frac * HOUR_NS).astype(np.int64)
+    k = np.clip(k, 0, rate.size - 1)
+    step = np.where(rate[k] > 0, rate[k], 1.0)
+    return edges[k] + np.round((w - cum[k]) / step * HOUR_NS).astype(np.int64)
 
 
 def cdf_by_lane(
@@ -256,13 +282,18 @@ class Prediction:
     Attributes
     ----------
     deadline, ready_at, pack_done, ship_at, delivery_at : ndarray of int64
-        UTC ns; ``NAT`` where not applicable (no payment time, unserved lane, no stock).
+        UTC ns; ``NAT`` where not applicable (no payment time, no stock; ``deadline``,
+        ``ship_at`` and ``delivery_at`` also for orders not eligible). ``pack_done`` is set for
+        every queued order, eligible or not: every order takes pick/pack capacity.
     p_on_time : ndarray of float
         Probability of meeting the promise (NaN where not eligible or undetermined; 0 for an
         order whose stock never arrives).
     status : ndarray of int8
         :class:`~presale_supply.sla.audit.OrderStatus` predicted with ``risk_threshold``: late
-        when ``p_on_time < risk_threshold``.
+        when ``p_on_time < risk_threshold``. An order on a lane the network does not list is
+        ``NOT_ELIGIBLE`` too, but is reported apart (:attr:`unknown_lane`, ``unknown_lane`` in
+        :meth:`overall`, ``unknown_lanes`` in :meth:`to_dict`, ``unknown_lane`` in
+        :meth:`to_frame`), never silently.
     """
 
     orders: OrderTable
@@ -278,6 +309,33 @@ class Prediction:
     lane_id: np.ndarray
     risk_threshold: float
 
+    @property
+    def unknown_lane(self) -> np.ndarray:
+        """Mask of orders whose lane (origin, destination, carrier) the network does not list."""
+        return self.lane_id == UNKNOWN_LANE
+
+    def unknown_lanes(self) -> list[dict[str, Any]]:
+        """Each unlisted lane with its number of orders and first row (1-based)."""
+        idx = np.flatnonzero(self.unknown_lane)
+        if idx.size == 0:
+            return []
+        o = self.orders
+        default = self.network.carriers[0].name
+        org, dst, car = o.origin.values()[idx], o.destination.values()[idx], o.carrier.values()[idx]
+        out: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for k, a, b, c in zip(idx.tolist(), org, dst, car, strict=True):
+            key = (str(a), str(b), str(c) if c is not None else default)
+            if key not in out:
+                out[key] = {
+                    "origin": key[0],
+                    "destination": key[1],
+                    "carrier": key[2],
+                    "orders": 0,
+                    "first_row": k + 1,
+                }
+            out[key]["orders"] += 1
+        return list(out.values())
+
     def expected_rate(self) -> float | None:
         """Expected on-time rate: mean ``p_on_time`` over orders with a prediction."""
         p = self.p_on_time[np.isfinite(self.p_on_time)]
@@ -287,6 +345,7 @@ class Prediction:
         """Counts by predicted status and the expected on-time rate."""
         counts = np.bincount(self.status.astype(np.int64), minlength=4)
         out: dict[str, Any] = {s.label: int(counts[s.value]) for s in OrderStatus}
+        out["unknown_lane"] = int(np.count_nonzero(self.unknown_lane))
         out["total"] = int(counts.sum())
         out["predicted"] = int(counts[0] + counts[1])
         out["expected_on_time"] = float(np.nansum(self.p_on_time))
@@ -334,6 +393,8 @@ class Prediction:
     def _frame(self, idx: np.ndarray) -> pd.DataFrame:
         tz = self.orders.tz
         names = np.array([s.label for s in OrderStatus], dtype=object)
+        label = names[self.status[idx]]
+        label[self.unknown_lane[idx]] = "unknown_lane"
         return pd.DataFrame(
             {
                 "order_id": self.orders.order_id[idx],
@@ -344,7 +405,7 @@ class Prediction:
                 "ship_at": to_datetime_index(self.ship_at[idx], tz),
                 "delivery_at": to_datetime_index(self.delivery_at[idx], tz),
                 "p_on_time": self.p_on_time[idx],
-                "predicted": names[self.status[idx]],
+                "predicted": label,
             }
         )
 
@@ -355,6 +416,7 @@ class Prediction:
             "rule": self.rule.describe(),
             "risk_threshold": self.risk_threshold,
             "overall": self.overall(),
+            "unknown_lanes": self.unknown_lanes(),
             "group_by": list(by),
             "groups": _records(self.rates(by)) if by else [],
             "breaches": _records(
@@ -387,8 +449,16 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+UNKNOWN_LANE = -2
+"""Lane id of an order whose (origin, destination, carrier) the network does not list."""
+
+
 def _lane_ids(orders: OrderTable, network: Network) -> tuple[np.ndarray, list[TransitDistribution]]:
-    """Lane index per order into the returned transit list (-1: no served lane)."""
+    """Lane index per order into the returned transit list.
+
+    ``-1``: no served lane (a lane declared ``served = false``, or origin/destination missing);
+    :data:`UNKNOWN_LANE` (``-2``): the network does not list the lane at all.
+    """
     n = len(orders)
     o, d, c = orders.origin, orders.destination, orders.carrier
     default = network.carriers[0].name
@@ -405,7 +475,10 @@ def _lane_ids(orders: OrderTable, network: Network) -> tuple[np.ndarray, list[Tr
             continue
         carrier = str(c.labels[ci - 1]) if ci else default
         lane = network.lane(str(o.labels[oi - 1]), str(d.labels[di - 1]), carrier)
-        if lane is None or lane.transit is None:
+        if lane is None:
+            lut[i] = UNKNOWN_LANE
+            continue
+        if lane.transit is None:
             continue
         key = id(lane)
         if key not in seen:
@@ -423,6 +496,7 @@ def predict(
     stock: StockTimeline | None = None,
     risk_threshold: float = 0.5,
     ship_at_pack: bool = False,
+    ready_at: np.ndarray | None = None,
 ) -> Prediction:
     """Predict pack, ship and delivery times and ``P(on time)`` for every order.
 
@@ -441,6 +515,14 @@ def predict(
     ship_at_pack : bool
         What-if relaxation used by capacity sizing: ignore cut-offs and pick-up times and ship
         the moment packing is done.
+    ready_at : ndarray of int64, optional
+        Ready instants per order computed beforehand (overrides ``stock``); used by capacity
+        sizing to keep the stock allocation of the whole table when predicting a part of it.
+
+    Every order with a ready time and a warehouse joins its warehouse's queue and takes
+    capacity -- also orders without a promise (``ineligible_lanes``), on unserved lanes or on
+    lanes the network does not list: they are packed all the same. Only eligible orders on
+    served lanes get ship and delivery times and ``p_on_time``.
 
     Returns
     -------
@@ -449,7 +531,8 @@ def predict(
     Raises
     ------
     InputError
-        An order's warehouse is not in the network (naming the row), or a bad threshold.
+        An order's warehouse or carrier is not in the network (naming the row), or a bad
+        threshold.
     """
     if not 0.0 < risk_threshold <= 1.0:
         raise InputError("risk_threshold must be in (0, 1].", value=risk_threshold)
@@ -459,36 +542,18 @@ def predict(
     prom = compute_promises(orders, rule)
     lane_id, transits = _lane_ids(orders, network)
     eligible = prom.eligible & (lane_id >= 0)
-    ready = stock.ready_times(orders) if stock is not None else orders.paid_at
+    if ready_at is not None:
+        ready = np.asarray(ready_at, dtype=np.int64)
+        if ready.shape != (n,):
+            raise InputError("ready_at needs one instant per order.", value=ready.shape)
+    else:
+        ready = stock.ready_times(orders) if stock is not None else orders.paid_at
     pack = np.full(n, NAT, dtype=np.int64)
     ship = np.full(n, NAT, dtype=np.int64)
     wh_cat = orders.warehouse
     wh_codes = wh_cat.codes
     carrier_codes = orders.carrier.codes
     active = eligible & (ready != NAT)
-    for wi, name in enumerate(wh_cat.labels.tolist()):
-        rows = np.flatnonzero(active & (wh_codes == wi))
-        if rows.size == 0:
-            continue
-        wh = network.warehouse(str(name))
-        if wh is None:
-            raise InputError(
-                f"warehouse not in the network; known: {[w.name for w in network.warehouses]}.",
-                file=orders.source,
-                row=int(rows[0]) + 1,
-                column="warehouse",
-                value=name,
-            )
-        r = ready[rows]
-        if not np.all(r[1:] >= r[:-1]):
-            srt = np.argsort(r, kind="stable")
-            rows, r = rows[srt], r[srt]
-        done = fifo_finish(r, wh, tz)
-        pack[rows] = done
-        if ship_at_pack:
-            ship[rows] = done
-            continue
-        _ship_times(r, done, rows, wh, network, orders, carrier_codes, tz, ship)
     missing_wh = active & (wh_codes < 0)
     if missing_wh.any():
         k = int(np.flatnonzero(missing_wh)[0])
@@ -499,6 +564,41 @@ def predict(
             column="warehouse",
             value=None,
         )
+    if not ship_at_pack:
+        _check_carriers(orders, network, active)
+    # Every order with a ready time takes capacity, promised or not.
+    queued = (ready != NAT) & (wh_codes >= 0)
+    for wi, name in enumerate(wh_cat.labels.tolist()):
+        rows = np.flatnonzero(queued & (wh_codes == wi))
+        if rows.size == 0:
+            continue
+        wh = network.warehouse(str(name))
+        if wh is None:
+            need = rows[active[rows]]
+            if need.size == 0:
+                continue  # only unpromised orders: nothing to predict, no queue to model
+            raise InputError(
+                f"warehouse not in the network; known: {[w.name for w in network.warehouses]}.",
+                file=orders.source,
+                row=int(need[0]) + 1,
+                column="warehouse",
+                value=name,
+            )
+        r = ready[rows]
+        if not np.all(r[1:] >= r[:-1]):
+            srt = np.argsort(r, kind="stable")
+            rows, r = rows[srt], r[srt]
+        done = fifo_finish(r, wh, tz)
+        pack[rows] = done
+        keep = active[rows]
+        if not keep.all():
+            rows, r, done = rows[keep], r[keep], done[keep]
+        if rows.size == 0:
+            continue
+        if ship_at_pack:
+            ship[rows] = done
+            continue
+        _ship_times(r, done, rows, wh, network, orders, carrier_codes, tz, ship)
     dlv = np.full(n, NAT, dtype=np.int64)
     p = np.full(n, np.nan)
     has = ship != NAT
@@ -534,6 +634,24 @@ def predict(
         lane_id=lane_id,
         risk_threshold=risk_threshold,
     )
+
+
+def _check_carriers(orders: OrderTable, network: Network, rows_mask: np.ndarray) -> None:
+    """Raise naming the orders file, row and column for a carrier the network lacks."""
+    codes = orders.carrier.codes
+    known = {c.name for c in network.carriers}
+    for ci, label in enumerate(orders.carrier.labels.tolist()):
+        if str(label) in known:
+            continue
+        hit = np.flatnonzero(rows_mask & (codes == ci))
+        if hit.size:
+            raise InputError(
+                f"carrier not in the network {network.source}; known: {sorted(known)}.",
+                file=orders.source,
+                row=int(hit[0]) + 1,
+                column="carrier",
+                value=str(label),
+            )
 
 
 def _ship_times(

@@ -6,6 +6,10 @@ on-time probability is non-decreasing in ship time), so a bisection over whole o
 finds the least capacity. When even unlimited capacity misses the target, the binding
 constraint is named by relaxing the others in turn: stock waits, then cut-offs and pick-ups;
 what remains is transit.
+
+Stock is shared between warehouses: units go to orders in payment order over the whole table,
+so each warehouse is sized with the stock allocation of every order (an order at another
+warehouse paid earlier takes its units first), not as if it had the stock to itself.
 """
 
 from __future__ import annotations
@@ -108,13 +112,20 @@ def size_capacity(
         if warehouses is not None
         else [str(x) for x in orders.warehouse.labels if network.warehouse(str(x)) is not None]
     )
+    # Stock is shared: units go to orders in payment order across every warehouse, and that
+    # allocation does not depend on any capacity. Compute it once on the whole table and keep
+    # it when a warehouse's orders are predicted alone (queues of different warehouses do not
+    # interact, so the sub-table prediction is then exact).
+    ready_all = stock.ready_times(orders) if stock is not None else orders.paid_at
     out = []
     for name in names:
         wh = network.warehouse(name)
         if wh is None:
             raise InputError("warehouse not in the network.", file=network.source, value=name)
         code = orders.warehouse.code_of(name)
-        sub = orders.take(np.flatnonzero(orders.warehouse.codes == code))
+        rows = np.flatnonzero(orders.warehouse.codes == code)
+        sub = orders.take(rows)
+        sub_ready = ready_all[rows]
 
         def rate(
             cap: float,
@@ -123,9 +134,14 @@ def size_capacity(
             name: str = name,
             st: StockTimeline | None = stock,
             ship_at_pack: bool = False,
+            sub_ready: np.ndarray = sub_ready,
         ) -> float | None:
             pred = predict(
-                sub, network.with_capacity({name: cap}), rule, stock=st, ship_at_pack=ship_at_pack
+                sub,
+                network.with_capacity({name: cap}),
+                rule,
+                ship_at_pack=ship_at_pack,
+                ready_at=sub_ready if st is not None else sub.paid_at,
             )
             return pred.expected_rate()
 

@@ -5,9 +5,11 @@ Rules (the earliest one that fires gives the warning time; none fires -> no warn
 1. *predicted*: at payment the prediction gives ``p_on_time < risk_threshold`` -> warn at the
    payment time (the earliest moment the risk is known).
 2. *missed safe hand-over* (needs actual ``shipped_at``): the latest safe hand-over is
-   ``s* = deadline - Q_lane(safe_probability)``; at ``t = min(s*, deadline - lead)`` an order
-   not yet handed over is warned at ``t``.
-3. *final check* (optional): an order not delivered at ``deadline - lead`` is warned then.
+   ``s* = deadline - Q_lane(safe_probability)`` for a deliver-by promise and ``s* = deadline``
+   for a ship-by promise (the deadline is itself the hand-over deadline; transit does not
+   count); at ``t = min(s*, deadline - lead)`` an order not yet handed over is warned at ``t``.
+3. *final check* (optional): an order whose promised event (delivery, or hand-over for a
+   ship-by promise) has not happened at ``deadline - lead`` is warned then.
 
 A warning is *timely* when ``warn_at <= deadline - lead_hours``.
 """
@@ -24,6 +26,7 @@ import pandas as pd
 from presale_supply.exceptions import InputError
 from presale_supply.sla._time import HOUR_NS, NAT, to_datetime_index
 from presale_supply.sla.audit import AuditResult, OrderStatus
+from presale_supply.sla.promise import PromiseAnchor
 from presale_supply.sla.simulate import Prediction
 
 __all__ = ["WarnReason", "WarningPolicy", "Warnings", "backtest", "warn"]
@@ -100,7 +103,8 @@ def warn(prediction: Prediction, policy: WarningPolicy | None = None) -> Warning
     """Warning time per order (see the module docstring).
 
     Rule 2 uses the orders' actual ``shipped_at`` when the table has it; rule 3 their
-    ``delivered_at``. Orders not eligible or without a deadline are never warned.
+    ``delivered_at`` (``shipped_at`` for a ship-by promise). Orders not eligible or without a
+    deadline are never warned.
     """
     policy = policy or WarningPolicy()
     o = prediction.orders
@@ -125,15 +129,20 @@ def warn(prediction: Prediction, policy: WarningPolicy | None = None) -> Warning
         lane = prediction.lane_id
         ok = has_dl & (lane >= 0)
         s_star = np.full(n, NAT, dtype=np.int64)
-        s_star[ok] = dl[ok] - np.round(transits[lane[ok]] * HOUR_NS).astype(np.int64)
+        if prediction.rule.anchor is PromiseAnchor.SHIP_BY:
+            s_star[ok] = dl[ok]
+        else:
+            s_star[ok] = dl[ok] - np.round(transits[lane[ok]] * HOUR_NS).astype(np.int64)
         t = np.minimum(s_star, dl - lead)
         t = np.maximum(t, o.paid_at)
         ship = o.shipped_at
         late_handover = ok & ((ship == NAT) | (ship > t))
         offer(late_handover, t, WarnReason.MISSED_SAFE_HANDOVER)
-    if policy.final_check and "delivered_at" in o.present:
+    ship_by = prediction.rule.anchor is PromiseAnchor.SHIP_BY
+    event_col = "shipped_at" if ship_by else "delivered_at"
+    if policy.final_check and event_col in o.present:
         t = dl - lead
-        dlv = o.delivered_at
+        dlv = o.shipped_at if ship_by else o.delivered_at
         offer(has_dl & ((dlv == NAT) | (dlv > t)), np.maximum(t, o.paid_at), WarnReason.FINAL_CHECK)
     warn_at = np.where(best == big, NAT, best)
     timely = (warn_at != NAT) & (warn_at <= dl - lead)
