@@ -9,7 +9,7 @@ import argparse
 import json
 from pathlib import Path
 
-from benchmarks.solvers.run import markdown, performance_profile
+from benchmarks.solvers.run import markdown, performance_profile, with_baseline
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     meta.setdefault("load_average_at_start", "not recorded")
     run_args = argparse.Namespace(**data["args"])
     path.with_suffix(".md").write_text(markdown(data["rows"], data["baseline"], meta, run_args))
-    performance_profile(data["rows"], path.parent / (path.stem + "_profile.png"))
+    performance_profile(
+        with_baseline(data["rows"], data["baseline"]), path.parent / (path.stem + "_profile.png")
+    )
     print(f"wrote {path.with_suffix('.md')} and {path.stem}_profile.png")
     return 0
 
