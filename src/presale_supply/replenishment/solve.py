@@ -296,6 +296,7 @@ def solve(
     progress: ProgressCallback | None = None,
     explain: bool = True,
     formulation: str = "auto",
+    decompose: bool | None = None,
 ) -> PlanResult:
     """Plan ``problem`` with the chosen backend and return a checked :class:`PlanResult`.
 
@@ -316,6 +317,10 @@ def solve(
     explain : bool
         When the problem is infeasible, run :func:`diagnose` and put the findings in
         ``result.diagnosis``.
+    decompose : bool, optional
+        Solve one independent subproblem per supplier and merge them (exact; see
+        :mod:`~presale_supply.replenishment.decompose`). ``None`` (default): decompose when no
+        budget or storage limit links the suppliers and there is more than one.
 
     Returns
     -------
@@ -331,6 +336,27 @@ def solve(
         Unknown solver name or solver package missing.
     """
     t0 = time.perf_counter()
+    from presale_supply.replenishment.decompose import decomposable, solve_by_supplier
+
+    if decompose is None:
+        decompose = decomposable(problem)
+    if decompose and decomposable(problem):
+        return solve_by_supplier(
+            problem,
+            solve,
+            time_limit=time_limit,
+            progress=progress,
+            threads=threads,
+            seed=seed,
+            gap=gap,
+            node_limit=node_limit,
+            work_limit=work_limit,
+            log=log,
+            explain=explain,
+            formulation=formulation,
+            decompose=False,
+            solver=solver,
+        )
     options = SolveOptions(
         time_limit=time_limit,
         threads=threads,

@@ -1,0 +1,209 @@
+"""Exact decomposition by supplier.
+
+Without a budget or a storage limit, no constraint links SKUs of different suppliers: the
+capacity rows are per supplier, every other row is per SKU, and the objective is a sum. The plan
+then splits into one independent subproblem per supplier, and the optimum is the sum of the
+subproblems' optima. The sum of their bounds is a valid bound for the whole, so the merged
+result is OPTIMAL only when every subproblem is, and otherwise FEASIBLE with the combined gap.
+The merged plan is checked by the independent checker against the whole problem.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from presale_supply.backends.base import Status, relative_gap
+from presale_supply.data import Demand, Problem, Skus, Suppliers
+from presale_supply.exceptions import PlanCheckError
+from presale_supply.replenishment.checker import PlanArrays, check_plan
+from presale_supply.replenishment.plan import PlanResult
+
+__all__ = ["decomposable", "solve_by_supplier", "split_by_supplier"]
+
+
+def decomposable(problem: Problem) -> bool:
+    """True when suppliers share no constraint and there is more than one with SKUs."""
+    p = problem.policy
+    if p.budget is not None or p.storage_capacity is not None:
+        return False
+    return len(np.unique(problem.sku_supplier)) > 1
+
+
+def _take_skus(skus: Skus, idx: np.ndarray) -> Skus:
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(skus):
+        v = getattr(skus, f.name)
+        if isinstance(v, np.ndarray):
+            changes[f.name] = v[idx]
+        elif isinstance(v, tuple):
+            changes[f.name] = tuple(v[i] for i in idx)
+    return dataclasses.replace(skus, **changes)
+
+
+def split_by_supplier(problem: Problem) -> list[tuple[int, np.ndarray, Problem]]:
+    """One ``(supplier index, SKU indices, subproblem)`` per supplier that has SKUs.
+
+    Each subproblem keeps the whole problem's order rounds (so a subproblem's default rounds do
+    not shift with its own lead time) and its supplier's capacity row.
+    """
+    out = []
+    policy = dataclasses.replace(problem.policy, rounds=tuple(problem.rounds))
+    sp = problem.suppliers
+    cap = np.asarray(problem.capacity)
+    for s in np.unique(problem.sku_supplier).tolist():
+        idx = np.flatnonzero(problem.sku_supplier == s)
+        sub_sup = Suppliers(
+            ids=(sp.ids[s],),
+            capacity_per_day=sp.capacity_per_day[s : s + 1].copy(),
+            lead_time_days=sp.lead_time_days[s : s + 1].copy(),
+            fixed_order_cost=sp.fixed_order_cost[s : s + 1].copy(),
+            capacity_guarantee=sp.capacity_guarantee[s : s + 1].copy(),
+        )
+        demand = Demand(problem.demand.units[:, idx, :], problem.demand.weights)
+        sub = Problem(
+            problem.campaign,
+            _take_skus(problem.skus, idx),
+            sub_sup,
+            demand,
+            policy,
+            capacity=cap[s : s + 1].copy(),
+        )
+        out.append((int(s), idx, sub))
+    return out
+
+
+def solve_by_supplier(
+    problem: Problem,
+    solve_one: Callable[..., PlanResult],
+    *,
+    time_limit: float | None,
+    progress: Callable[[float, float, float | None], None] | None = None,
+    **kwargs: Any,
+) -> PlanResult:
+    """Solve every supplier's subproblem with ``solve_one`` and merge the results.
+
+    The time limit is shared in proportion to each subproblem's number of SKUs (at least 1 s
+    each). ``progress``, if given, is called after each subproblem with the running totals of
+    cost and bound over the suppliers solved so far.
+    """
+    t0 = time.perf_counter()
+    parts = split_by_supplier(problem)
+    n_total = len(problem.skus)
+    N, T, R = n_total, problem.n_days, len(problem.rounds)
+    units = np.zeros((N, R), dtype=np.int64)
+    sold = np.zeros((N, T), dtype=np.int64)
+    on_hand = np.zeros((N, T), dtype=np.int64)
+    backlog = np.zeros((N, T), dtype=np.int64)
+    prod: list[tuple[np.ndarray, ...]] = []
+    statuses: list[Status] = []
+    bounds: list[float | None] = []
+    objectives: list[float] = []
+    messages: list[str] = []
+    diagnosis: list[str] = []
+    size: dict[str, int | str] = {}
+    solver = ""
+    sp_ids = problem.suppliers.ids
+    for s, idx, sub in parts:
+        limit = None if time_limit is None else max(1.0, time_limit * len(idx) / n_total)
+        res = solve_one(sub, time_limit=limit, **kwargs)
+        solver = res.solver
+        statuses.append(res.status)
+        for k, v in res.model_size.items():
+            if isinstance(v, int):
+                size[k] = int(size.get(k, 0)) + v
+            else:
+                size[k] = v
+        if res.diagnosis:
+            diagnosis.extend(res.diagnosis)
+        if res.arrays is None:
+            messages.append(f"supplier {sp_ids[s]}: {res.status.value} ({res.message})")
+            bounds.append(res.bound)
+            continue
+        a = res.arrays
+        units[idx] = a.order_units
+        sold[idx] = a.sold
+        on_hand[idx] = a.on_hand
+        backlog[idx] = a.backlog
+        prod.append((idx[a.prod_sku], a.prod_round, a.prod_day, a.prod_units))
+        objectives.append(float(res.objective or 0.0))
+        bounds.append(res.bound)
+        if res.status is not Status.OPTIMAL:
+            messages.append(f"supplier {sp_ids[s]}: {res.status.value}, gap {(res.gap or 0):.3%}")
+        if progress is not None:
+            known = [b for b in bounds if b is not None]
+            progress(time.perf_counter() - t0, sum(objectives), sum(known) if known else None)
+    size["subproblems"] = len(parts)
+    seconds = time.perf_counter() - t0
+    head = f"decomposed by supplier into {len(parts)} independent subproblems"
+    if any(st is Status.INFEASIBLE for st in statuses):
+        return PlanResult(
+            status=Status.INFEASIBLE,
+            objective=None,
+            bound=None,
+            gap=None,
+            solver=solver,
+            seconds=seconds,
+            message=head + "; " + "; ".join(messages),
+            problem=problem,
+            model_size=size,
+            diagnosis=tuple(diagnosis),
+        )
+    failed = [st for st in statuses if not st.has_solution]
+    if failed:
+        worst = Status.ERROR if Status.ERROR in failed else failed[0]
+        return PlanResult(
+            status=worst,
+            objective=None,
+            bound=None,
+            gap=None,
+            solver=solver,
+            seconds=seconds,
+            message=head + "; no plan for " + "; ".join(messages),
+            problem=problem,
+            model_size=size,
+        )
+    cat = [
+        np.concatenate(col) if col else np.zeros(0, dtype=np.int64)
+        for col in zip(*prod, strict=True)
+    ]
+    arrays = PlanArrays(
+        order_units=units,
+        prod_sku=cat[0],
+        prod_round=cat[1],
+        prod_day=cat[2],
+        prod_units=cat[3],
+        sold=sold,
+        on_hand=on_hand,
+        backlog=backlog,
+    )
+    report = check_plan(problem, arrays)
+    if not report.ok:
+        raise PlanCheckError("the merged plan fails the independent check", report.violations)
+    objective = report.costs["total"]
+    bound = None if any(b is None for b in bounds) else float(sum(b for b in bounds if b))
+    gap = relative_gap(objective, bound)
+    status = Status.OPTIMAL if all(st is Status.OPTIMAL for st in statuses) else Status.FEASIBLE
+    if status is Status.OPTIMAL and gap is not None and gap > kwargs.get("gap", 1e-6) + 1e-9:
+        status = Status.FEASIBLE
+    message = head + ("; " + "; ".join(messages) if messages else "; every one proven optimal")
+    if not math.isclose(objective, sum(objectives), rel_tol=1e-9, abs_tol=1e-6):
+        message += f"; merged cost {objective:,.2f} (sum of parts {sum(objectives):,.2f})"
+    return PlanResult(
+        status=status,
+        objective=objective,
+        bound=bound,
+        gap=gap,
+        solver=solver,
+        seconds=seconds,
+        message=message,
+        problem=problem,
+        arrays=arrays,
+        check=report,
+        model_size=size,
+    )
