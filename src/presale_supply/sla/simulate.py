@@ -8,7 +8,9 @@ Lindley recursion ``F_k = max(W(r_k), F_{k-1}) + 1``, which unrolls to
 
     F_k = k + 1 + max_{j <= k} (W(r_j) - j)            (1)
 
--- a running maximum, so the whole queue is one vectorised pass; ``pack_done = W^{-1}(F_k)``.
+-- a running maximum, so the whole queue is one vectorised pass (run in blocks of
+:data:`CHUNK` orders with the maximum carried over, to bound temporaries); ``pack_done =
+W^{-1}(F_k)``.
 An order leaves on the first carrier pick-up at or after ``pack_done`` that falls on or after its
 *release day*: the local day of ``ready`` if ready at or before the warehouse cut-off, the next
 day otherwise. Delivery adds the lane's transit time; ``P(on time) = F_lane(deadline - ship)``
@@ -183,12 +185,75 @@ def _capacity_segments(
     return edges, rate
 
 
+CHUNK = 1 << 18
+"""Rows per block of the vectorised passes: temporaries stay a few MB whatever the table size."""
+
+
+class _Queue:
+    """Cumulative capacity ``W`` of one warehouse over a horizon long enough for its queue.
+
+    Evaluates equation (1) block by block: the running maximum of ``W(r_j) - j`` is carried
+    from one block to the next, so the result is the same as one pass over the whole queue.
+    """
+
+    def __init__(self, wh: Warehouse, tz: str, first_ready: int, last_ready: int, n: int):
+        lo, hi = wh.open_ns
+        daily = wh.capacity_per_hour * (hi - lo) / HOUR_NS
+        if daily <= 0:
+            raise InputError(
+                f"warehouse {wh.name!r} has no capacity, so its orders never ship.",
+                value=wh.capacity_per_hour,
+            )
+        first_day = first_ready // DAY_NS - 2
+        last_day = last_ready // DAY_NS + int(np.ceil(n / daily)) + 3
+        self.edges, self.rate = _capacity_segments(wh, first_day, last_day, tz)
+        seg_h = np.diff(np.r_[self.edges, self.edges[-1]]) / HOUR_NS
+        self.cum = np.concatenate(([0.0], np.cumsum(self.rate * seg_h)))
+        self.carry = -np.inf
+        self.k0 = 0
+
+    def finish(self, ready: np.ndarray) -> np.ndarray:
+        """Pack-completion instants of the next block of the queue (ready times ascending)."""
+        edges, rate, cum = self.edges, self.rate, self.cum
+        m = ready.size
+        i = np.searchsorted(edges, ready, side="right") - 1
+        w = (ready - edges[i]) / HOUR_NS
+        w *= rate[i]
+        w += cum[i]
+        del i
+        ks = np.arange(self.k0, self.k0 + m, dtype=float)
+        w -= ks
+        np.maximum.accumulate(w, out=w)
+        np.maximum(w, self.carry, out=w)
+        if m:
+            self.carry = float(w[-1])
+        ks += 1.0
+        w += ks
+        del ks
+        self.k0 += m
+        if m and w[-1] > cum[-1]:  # pragma: no cover - the horizon covers n / daily days
+            raise InputError("internal horizon too short for the pick/pack queue.")
+        k = np.searchsorted(cum, w, side="left") - 1
+        np.clip(k, 0, rate.size - 1, out=k)
+        step = rate[k]
+        step[step <= 0] = 1.0
+        w -= cum[k]
+        w /= step
+        del step
+        w *= HOUR_NS
+        np.round(w, out=w)
+        out = w.astype(np.int64)
+        out += edges[k]
+        return out
+
+
 def fifo_finish(ready: np.ndarray, wh: Warehouse, tz: str) -> np.ndarray:
     """Pack-completion instants of orders sorted by ready time, by equation (1).
 
     Capacity is piecewise constant between the exact local opening and closing instants
     (:func:`_capacity_segments`); ``W`` is linear inside each segment, so ``W(r)`` and
-    ``W^{-1}`` are exact up to float rounding.
+    ``W^{-1}`` are exact up to float rounding. The queue is evaluated in blocks of
+    :data:`CHUNK` orders with the running maximum carried over.
 
     Parameters
     ----------
@@ -210,29 +275,11 @@ def fifo_finish(ready: np.ndarray, wh: Warehouse, tz: str) -> np.ndarray:
     n = ready.size
     if n == 0:
         return ready.copy()
-    lo, hi = wh.open_ns
-    daily = wh.capacity_per_hour * (hi - lo) / HOUR_NS
-    if daily <= 0:
-        raise InputError(
-            f"warehouse {wh.name!r} has no capacity, so its orders never ship.",
-            value=wh.capacity_per_hour,
-        )
-    first_day = int(ready[0]) // DAY_NS - 2
-    last_day = int(ready[-1]) // DAY_NS + int(np.ceil(n / daily)) + 3
-    edges, rate = _capacity_segments(wh, first_day, last_day, tz)
-    seg_h = np.diff(np.r_[edges, edges[-1]]) / HOUR_NS
-    cum = np.concatenate(([0.0], np.cumsum(rate * seg_h)))
-    i = np.searchsorted(edges, ready, side="right") - 1
-    w = cum[i] + rate[i] * ((ready - edges[i]) / HOUR_NS)
-    w -= np.arange(n, dtype=float)
-    np.maximum.accumulate(w, out=w)
-    w += np.arange(1, n + 1, dtype=float)
-    if w[-1] > cum[-1]:  # pragma: no cover - the horizon covers n / daily days
-        raise InputError("internal horizon too short for the pick/pack queue.")
-    k = np.searchsorted(cum, w, side="left") - 1
-    k = np.clip(k, 0, rate.size - 1)
-    step = np.where(rate[k] > 0, rate[k], 1.0)
-    return edges[k] + np.round((w - cum[k]) / step * HOUR_NS).astype(np.int64)
+    q = _Queue(wh, tz, int(ready[0]), int(ready[-1]), n)
+    out = np.empty(n, dtype=np.int64)
+    for s in range(0, n, CHUNK):
+        out[s : s + CHUNK] = q.finish(ready[s : s + CHUNK])
+    return out
 
 
 def cdf_by_lane(
@@ -246,6 +293,7 @@ def cdf_by_lane(
     out = np.zeros(hours.size, dtype=float)
     if hours.size == 0:
         return out
+    lane = np.asarray(lane, dtype=np.intp)
     q = np.stack([_resample(t.quantiles_hours) for t in transits])
     m = q.shape[1]
     q0, q1 = q[:, 0], q[:, -1]
@@ -294,6 +342,9 @@ class Prediction:
         ``NOT_ELIGIBLE`` too, but is reported apart (:attr:`unknown_lane`, ``unknown_lane`` in
         :meth:`overall`, ``unknown_lanes`` in :meth:`to_dict`, ``unknown_lane`` in
         :meth:`to_frame`), never silently.
+    lane_id : ndarray of int8 (int16/int32 for more lanes)
+        Index of the order's lane into the transit distributions of :func:`_lane_ids`; -1
+        for no served lane, :data:`UNKNOWN_LANE` for a lane the network does not list.
     """
 
     orders: OrderTable
@@ -453,18 +504,49 @@ UNKNOWN_LANE = -2
 """Lane id of an order whose (origin, destination, carrier) the network does not list."""
 
 
+def _lane_dtype(count: int) -> type[np.signedinteger[Any]]:
+    """Narrowest signed integer type holding lane ids ``-2 .. count - 1``."""
+    for t in (np.int8, np.int16, np.int32):
+        if count - 1 <= np.iinfo(t).max:
+            return t
+    return np.int64  # pragma: no cover
+
+
 def _lane_ids(orders: OrderTable, network: Network) -> tuple[np.ndarray, list[TransitDistribution]]:
-    """Lane index per order into the returned transit list.
+    """Lane index per order into the returned transit list (the narrowest integer type).
 
     ``-1``: no served lane (a lane declared ``served = false``, or origin/destination missing);
-    :data:`UNKNOWN_LANE` (``-2``): the network does not list the lane at all.
+    :data:`UNKNOWN_LANE` (``-2``): the network does not list the lane at all. Evaluated in
+    blocks of :data:`CHUNK` rows so that no order-sized int64 temporary is made.
     """
     n = len(orders)
     o, d, c = orders.origin, orders.destination, orders.carrier
     default = network.carriers[0].name
     nd, nc = len(d.labels) + 1, len(c.labels) + 1
-    combo = ((o.codes.astype(np.int64) + 1) * nd + (d.codes + 1)) * nc + (c.codes + 1)
-    uniq, inv = np.unique(combo, return_inverse=True)
+    space = (len(o.labels) + 1) * nd * nc
+    blocks = [slice(s, s + CHUNK) for s in range(0, n, CHUNK)]
+
+    def combo(sl: slice) -> np.ndarray:
+        out = o.codes[sl].astype(np.int64)
+        out += 1
+        out *= nd
+        out += d.codes[sl]
+        out += 1
+        out *= nc
+        out += c.codes[sl]
+        out += 1
+        return out
+
+    dense = space <= max(n, 1 << 16)
+    if dense:  # a flag per possible (origin, destination, carrier) combination
+        seen_combo = np.zeros(space, dtype=bool)
+        for sl in blocks:
+            seen_combo[combo(sl)] = True
+        uniq = np.flatnonzero(seen_combo)
+        del seen_combo
+    else:
+        parts = [np.unique(combo(sl)) for sl in blocks]
+        uniq = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
     transits: list[TransitDistribution] = []
     seen: dict[int, int] = {}
     lut = np.full(uniq.size, -1, dtype=np.int64)
@@ -485,7 +567,18 @@ def _lane_ids(orders: OrderTable, network: Network) -> tuple[np.ndarray, list[Tr
             seen[key] = len(transits)
             transits.append(lane.transit)
         lut[i] = seen[key]
-    return (lut[inv] if n else np.zeros(0, dtype=np.int64)), transits
+    dtype = _lane_dtype(len(transits))
+    out = np.empty(n, dtype=dtype)
+    if dense:
+        table = np.full(space, -1, dtype=dtype)
+        table[uniq] = lut
+        for sl in blocks:
+            out[sl] = table[combo(sl)]
+    else:
+        small = lut.astype(dtype)
+        for sl in blocks:
+            out[sl] = small[np.searchsorted(uniq, combo(sl))]
+    return out, transits
 
 
 def predict(
@@ -540,20 +633,21 @@ def predict(
     n = len(orders)
     tz = network.tz
     prom = compute_promises(orders, rule)
+    deadline = prom.deadline  # a fresh array: masked in place at the end
     lane_id, transits = _lane_ids(orders, network)
-    eligible = prom.eligible & (lane_id >= 0)
+    eligible = prom.eligible  # fresh too
+    eligible &= lane_id >= 0
     if ready_at is not None:
         ready = np.asarray(ready_at, dtype=np.int64)
         if ready.shape != (n,):
             raise InputError("ready_at needs one instant per order.", value=ready.shape)
     else:
         ready = stock.ready_times(orders) if stock is not None else orders.paid_at
-    pack = np.full(n, NAT, dtype=np.int64)
-    ship = np.full(n, NAT, dtype=np.int64)
     wh_cat = orders.warehouse
     wh_codes = wh_cat.codes
     carrier_codes = orders.carrier.codes
-    active = eligible & (ready != NAT)
+    queued = ready != NAT
+    active = eligible & queued
     missing_wh = active & (wh_codes < 0)
     if missing_wh.any():
         k = int(np.flatnonzero(missing_wh)[0])
@@ -564,12 +658,18 @@ def predict(
             column="warehouse",
             value=None,
         )
+    del missing_wh
     if not ship_at_pack:
         _check_carriers(orders, network, active)
+    pack = np.full(n, NAT, dtype=np.int64)
+    ship = np.full(n, NAT, dtype=np.int64)
     # Every order with a ready time takes capacity, promised or not.
-    queued = (ready != NAT) & (wh_codes >= 0)
+    queued &= wh_codes >= 0
     for wi, name in enumerate(wh_cat.labels.tolist()):
-        rows = np.flatnonzero(queued & (wh_codes == wi))
+        in_wh = wh_codes == wi
+        in_wh &= queued
+        rows = np.flatnonzero(in_wh)
+        del in_wh
         if rows.size == 0:
             continue
         wh = network.warehouse(str(name))
@@ -584,47 +684,50 @@ def predict(
                 column="warehouse",
                 value=name,
             )
-        r = ready[rows]
-        if not np.all(r[1:] >= r[:-1]):
-            srt = np.argsort(r, kind="stable")
-            rows, r = rows[srt], r[srt]
-        done = fifo_finish(r, wh, tz)
-        pack[rows] = done
-        keep = active[rows]
-        if not keep.all():
-            rows, r, done = rows[keep], r[keep], done[keep]
-        if rows.size == 0:
-            continue
-        if ship_at_pack:
-            ship[rows] = done
-            continue
-        _ship_times(r, done, rows, wh, network, orders, carrier_codes, tz, ship)
+        rows = _by_ready(rows, ready)
+        _queue_warehouse(
+            rows, ready, wh, network, orders, carrier_codes, tz, active, ship_at_pack, pack, ship
+        )
+        del rows
+    del queued
     dlv = np.full(n, NAT, dtype=np.int64)
     p = np.full(n, np.nan)
-    has = ship != NAT
-    deadline = prom.deadline
-    if transits and has.any():
-        med = np.array([t.median() for t in transits])
-        dlv[has] = ship[has] + np.round(med[lane_id[has]] * HOUR_NS).astype(np.int64)
-        if rule.anchor is PromiseAnchor.DELIVER_BY:
-            ok = has & (deadline != NAT)
-            slack = (deadline[ok] - ship[ok]) / HOUR_NS
-            p[ok] = cdf_by_lane(slack, lane_id[ok], transits)
-        else:
-            ok = has & (deadline != NAT)
-            p[ok] = (ship[ok] <= deadline[ok]).astype(float)
-    no_stock = eligible & (orders.paid_at != NAT) & (ready == NAT) & (deadline != NAT)
+    if transits:
+        med_ns = np.round(np.array([t.median() for t in transits]) * HOUR_NS).astype(np.int64)
+        deliver_by = rule.anchor is PromiseAnchor.DELIVER_BY
+        for s in range(0, n, CHUNK):
+            sl = slice(s, s + CHUNK)
+            sh, dl, lane = ship[sl], deadline[sl], lane_id[sl]
+            has = sh != NAT
+            if not has.any():
+                continue
+            dlv_b, p_b = dlv[sl], p[sl]  # views: written through
+            dlv_b[has] = sh[has] + med_ns[lane[has]]
+            ok = has & (dl != NAT)
+            if deliver_by:
+                slack = (dl[ok] - sh[ok]) / HOUR_NS
+                p_b[ok] = cdf_by_lane(slack, lane[ok], transits)
+            else:
+                p_b[ok] = (sh[ok] <= dl[ok]).astype(float)
+    no_stock = ready == NAT
+    no_stock &= eligible
+    no_stock &= orders.paid_at != NAT
+    no_stock &= deadline != NAT
     p[no_stock] = 0.0
+    del no_stock
     status = np.full(n, OrderStatus.UNDETERMINED, dtype=np.int8)
     fin = np.isfinite(p)
     status[fin & (p >= risk_threshold)] = OrderStatus.ON_TIME
     status[fin & (p < risk_threshold)] = OrderStatus.LATE
-    status[~eligible] = OrderStatus.NOT_ELIGIBLE
+    del fin
+    not_eligible = ~eligible
+    status[not_eligible] = OrderStatus.NOT_ELIGIBLE
+    deadline[not_eligible] = NAT
     return Prediction(
         orders=orders,
         network=network,
         rule=rule,
-        deadline=np.where(eligible, deadline, NAT),
+        deadline=deadline,
         ready_at=ready,
         pack_done=pack,
         ship_at=ship,
@@ -634,6 +737,61 @@ def predict(
         lane_id=lane_id,
         risk_threshold=risk_threshold,
     )
+
+
+def _by_ready(rows: np.ndarray, ready: np.ndarray) -> np.ndarray:
+    """``rows`` reordered by ready time (stable); unchanged if already in that order."""
+    ordered = True
+    prev = None
+    for s in range(0, rows.size, CHUNK):
+        r = ready[rows[s : s + CHUNK]]
+        if (prev is not None and r[0] < prev) or not np.all(r[1:] >= r[:-1]):
+            ordered = False
+            break
+        prev = r[-1]
+    if ordered:
+        return rows
+    srt = np.argsort(ready[rows], kind="stable")
+    return rows[srt]
+
+
+def _queue_warehouse(
+    rows: np.ndarray,
+    ready: np.ndarray,
+    wh: Warehouse,
+    network: Network,
+    orders: OrderTable,
+    carrier_codes: np.ndarray,
+    tz: str,
+    active: np.ndarray,
+    ship_at_pack: bool,
+    pack: np.ndarray,
+    ship: np.ndarray,
+) -> None:
+    """Pack and ship times of one warehouse's queue (``rows`` sorted by ready time), block by
+    block, written into ``pack`` (every queued order) and ``ship`` (active orders only)."""
+    m = rows.size
+    queue = _Queue(wh, tz, int(ready[rows[0]]), int(ready[rows[-1]]), m)
+    for s in range(0, m, CHUNK):
+        blk = rows[s : s + CHUNK]
+        pack[blk] = queue.finish(ready[blk])
+    if ship_at_pack:
+        for s in range(0, m, CHUNK):
+            blk = rows[s : s + CHUNK]
+            blk = blk[active[blk]]
+            ship[blk] = pack[blk]
+        return
+    # One calendar for the whole queue: it covers the first ready and the last pack-done
+    # instants of every order in it, so each block reads the same cut-offs and pick-ups.
+    ends = np.array([ready[rows[0]], ready[rows[-1]], pack[rows[-1]]], dtype=np.int64)
+    pickups: _Pickups | None = None
+    for s in range(0, m, CHUNK):
+        blk = rows[s : s + CHUNK]
+        blk = blk[active[blk]]
+        if blk.size:
+            if pickups is None:
+                pickups = _Pickups(ends, wh, network, orders, tz)
+            pickups.ship(ready[blk], pack[blk], blk, carrier_codes, ship)
 
 
 def _check_carriers(orders: OrderTable, network: Network, rows_mask: np.ndarray) -> None:
@@ -654,38 +812,49 @@ def _check_carriers(orders: OrderTable, network: Network, rows_mask: np.ndarray)
             )
 
 
-def _ship_times(
-    ready: np.ndarray,
-    done: np.ndarray,
-    rows: np.ndarray,
-    wh: Warehouse,
-    network: Network,
-    orders: OrderTable,
-    carrier_codes: np.ndarray,
-    tz: str,
-    out: np.ndarray,
-) -> None:
-    """First pick-up at or after ``done`` on or after the release day; written into ``out``."""
-    days = LocalDays.around(tz, np.concatenate((ready[:1], ready[-1:], done[-1:])), pad_days=3)
-    lo_day, hi_day = days.first, days.last
-    cut = wh.cutoff_ns
-    rday = days.day_of(ready)
-    cutoff_inst = days.wall(np.arange(lo_day, hi_day + 1), cut)
-    release = rday + (ready > cutoff_inst[rday - lo_day])
-    ccodes = carrier_codes[rows]
-    for ci in np.unique(ccodes).tolist():
-        name = None if ci < 0 else str(orders.carrier.labels[ci])
-        carrier = network.carrier(name)
-        sel = ccodes == ci
-        pk = carrier.pickups_ns
-        all_days = np.arange(lo_day, hi_day + 1)
-        grid = np.stack([days.wall(all_days, int(t)) for t in pk], axis=1)  # (days, m)
-        flat = grid.ravel()
-        pos = np.searchsorted(flat, done[sel], side="left")
-        if (pos >= flat.size).any():
-            raise InputError("internal horizon too short for pick-ups.")  # pragma: no cover
-        first_of_release = grid[release[sel] - lo_day, 0]
-        out[rows[sel]] = np.maximum(flat[pos], first_of_release)
+class _Pickups:
+    """Cut-off and pick-up instants of one warehouse over the local days of its queue."""
+
+    def __init__(
+        self, ends: np.ndarray, wh: Warehouse, network: Network, orders: OrderTable, tz: str
+    ):
+        self.days = LocalDays.around(tz, ends, pad_days=3)
+        self.lo_day = self.days.first
+        all_days = np.arange(self.lo_day, self.days.last + 1)
+        self.cutoff_inst = self.days.wall(all_days, wh.cutoff_ns)
+        self.network, self.orders, self.all_days = network, orders, all_days
+        self.grids: dict[int, np.ndarray] = {}
+
+    def grid(self, ci: int) -> np.ndarray:
+        """Pick-up instants of carrier code ``ci`` (``-1``: default carrier), (days, m)."""
+        if ci not in self.grids:
+            name = None if ci < 0 else str(self.orders.carrier.labels[ci])
+            pk = self.network.carrier(name).pickups_ns
+            self.grids[ci] = np.stack([self.days.wall(self.all_days, int(t)) for t in pk], axis=1)
+        return self.grids[ci]
+
+    def ship(
+        self,
+        ready: np.ndarray,
+        done: np.ndarray,
+        rows: np.ndarray,
+        carrier_codes: np.ndarray,
+        out: np.ndarray,
+    ) -> None:
+        """First pick-up at or after ``done`` on or after the release day, into ``out[rows]``."""
+        lo_day = self.lo_day
+        rday = self.days.day_of(ready)
+        release = rday + (ready > self.cutoff_inst[rday - lo_day])
+        ccodes = carrier_codes[rows]
+        for ci in np.unique(ccodes).tolist():
+            sel = ccodes == ci
+            grid = self.grid(int(ci))
+            flat = grid.ravel()
+            pos = np.searchsorted(flat, done[sel], side="left")
+            if (pos >= flat.size).any():
+                raise InputError("internal horizon too short for pick-ups.")  # pragma: no cover
+            first_of_release = grid[release[sel] - lo_day, 0]
+            out[rows[sel]] = np.maximum(flat[pos], first_of_release)
 
 
 def stock_from_frame(df: pd.DataFrame, tz: str = "UTC") -> StockTimeline:
