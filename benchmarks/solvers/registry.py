@@ -100,7 +100,8 @@ def milp_from_mps(path: str | Path) -> MILP:
             cost=c[k],
         )
     b.c0 = sign * float(prob.objective.constant or 0.0)
-    for cname, con in prob.constraints.items():
+    for con in prob.constraints():  # a list in PuLP 3.3 and 4
+        cname = con.name
         cols = [index[v.name] for v in con]
         vals = [float(a) for a in con.values()]
         rhs = -float(con.constant)
