@@ -9,6 +9,7 @@ needed. Backends translate it into their own objects; nothing here imports a sol
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,8 @@ class MILP:
         Row bounds (``-inf`` / ``inf`` for one-sided rows).
     row_names : tuple of str
         A short name per row (for diagnostics and LP files).
+    hint : dict, optional
+        Suggested values for some variables (a warm start); backends may use or ignore it.
     implied_integer : ndarray of bool (n,)
         Continuous variables that take whole values at some optimum (so an all-integer solver
         such as CP-SAT may declare them integer without changing the optimum).
@@ -53,6 +56,7 @@ class MILP:
     row_names: tuple[str, ...]
     implied_integer: np.ndarray
     name: str = "model"
+    hint: dict[int, float] | None = None
 
     @property
     def n_vars(self) -> int:
@@ -174,7 +178,7 @@ class MILPBuilder:
 
         lengths = np.array([len(c) for c in self._cols], dtype=np.int64)
         indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        arrays = {
+        arrays: dict[str, Any] = {
             "c": cat(self._c, float),
             "lb": cat(self._lb, float),
             "ub": cat(self._ub, float),

@@ -81,3 +81,26 @@ def test_progress_reports_running_totals() -> None:
     assert res.status is Status.OPTIMAL
     assert len(seen) == 2
     assert seen[-1][1] == pytest.approx(res.objective)
+
+
+def test_cover_hint_is_within_bounds_and_covers_the_lock() -> None:
+    from presale_supply.replenishment.formulation import build_formulation
+    from presale_supply.replenishment.solve import cover_hint
+
+    p = _problem(5)
+    form = build_formulation(p)
+    hint = cover_hint(p, form)
+    m = form.model
+    assert set(hint) == set(form.order_n.tolist()) | set(form.order_y.tolist())
+    for j, v in hint.items():
+        assert m.lb[j] - 1e-9 <= v <= m.ub[j] + 1e-9
+    lock = p.lock_units()
+    for k in range(len(form.order_sku)):
+        if form.order_round[k] == 0:
+            i = int(form.order_sku[k])
+            assert hint[int(form.order_n[k])] * p.skus.pack_size[i] >= lock[i]
+    # a hint is only a starting point: the optimum is the same with and without one
+    with_hint = run(p, "cpsat", time_limit=30, decompose=False)
+    assert with_hint.status is Status.OPTIMAL
+    plain = run(p, "scip", time_limit=30, decompose=False)
+    assert with_hint.objective == pytest.approx(plain.objective, rel=1e-9, abs=1e-6)

@@ -103,6 +103,12 @@ class CpSatBackend(Backend):
             obj_scale = 1
             note = "costs are not whole at 1e-6 precision: CP-SAT's floating-point objective used"
 
+        if model.hint:
+            h = proto.solution_hint
+            keys = sorted(model.hint)
+            h.vars.extend(keys)
+            h.values.extend(round(model.hint[k]) for k in keys)
+
         solver = cp_model.CpSolver()
         p = solver.parameters
         if options.time_limit is not None:

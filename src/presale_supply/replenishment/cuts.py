@@ -20,6 +20,8 @@ part of the model every backend solves ("added up front"), so this works with an
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from presale_supply.backends.base import SolveOptions, get_backend, run_backend
@@ -36,7 +38,7 @@ def add_rows(model: MILP, rows: list[tuple[np.ndarray, np.ndarray, float]], tag:
         return model
     lengths = np.array([len(c) for c, _, _ in rows], dtype=np.int64)
     indptr = np.concatenate([model.indptr, model.indptr[-1] + np.cumsum(lengths)])
-    arrays = {
+    arrays: dict[str, Any] = {
         "indptr": indptr,
         "indices": np.concatenate([model.indices, *[c for c, _, _ in rows]]).astype(np.int64),
         "data": np.concatenate([model.data, *[v for _, v, _ in rows]]).astype(float),

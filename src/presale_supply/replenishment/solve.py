@@ -9,6 +9,7 @@ it or stop after any step.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 
@@ -141,6 +142,38 @@ def _lock_load(problem: Problem, members: np.ndarray, ratio: float) -> float:
         units = np.maximum(units - sk.initial_stock[members], 0)
     setups = sk.capacity_per_order[members][units > 0].sum()
     return float((sk.capacity_per_unit[members] * units).sum() + setups)
+
+
+def cover_hint(problem: Problem, form: Formulation) -> dict[int, float]:
+    """A warm start for the order variables: each round orders the demand from its arrival to
+    the next round's arrival (the lock round at least the lock), in whole packs, at least the
+    MOQ, at most the big-M. It ignores capacity, so it may be infeasible; a solver uses it only
+    as a starting point."""
+    sk = problem.skus
+    d = problem.demand.units[0]
+    T = problem.n_days
+    cum = np.concatenate([np.zeros((d.shape[0], 1)), np.cumsum(d, axis=1)], axis=1)
+    lead = problem.suppliers.lead_time_days[problem.sku_supplier]
+    rounds = np.asarray(problem.rounds)
+    lock = problem.lock_units()
+    hint: dict[int, float] = {}
+    for k in range(len(form.order_sku)):
+        i, r = int(form.order_sku[k]), int(form.order_round[k])
+        a = max(int(rounds[r] + lead[i]), 1)
+        nxt = T + 1 if r + 1 >= len(rounds) else max(int(rounds[r + 1] + lead[i]), 1)
+        need = float(cum[i, min(max(nxt, a), T + 1) - 1] - cum[i, a - 1])
+        if r == 0:
+            need = max(need - float(sk.initial_stock[i]), float(lock[i]))
+        pack = float(sk.pack_size[i])
+        packs = math.ceil(need / pack - 1e-9) if need > 0 else 0
+        if packs > 0:
+            packs = max(packs, math.ceil(float(sk.moq[i]) / pack - 1e-9))
+        m = int(form.big_m[k])
+        if m >= 0:
+            packs = min(packs, m)
+        hint[int(form.order_n[k])] = float(packs)
+        hint[int(form.order_y[k])] = 1.0 if packs > 0 else 0.0
+    return hint
 
 
 def extract_plan(problem: Problem, form: Formulation, x: np.ndarray) -> PlanArrays:
@@ -403,6 +436,8 @@ def solve(
         "rows": m.n_rows,
         "nonzeros": len(m.data),
     }
+    if backend.name == "cpsat":
+        m = dataclasses.replace(m, hint=cover_hint(problem, form))
     raw: RawSolution = run_backend(backend, m, options)
     if not raw.status.has_solution or raw.x is None:
         diag: tuple[str, ...] = ()
