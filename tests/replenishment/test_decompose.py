@@ -104,3 +104,15 @@ def test_cover_hint_is_within_bounds_and_covers_the_lock() -> None:
     assert with_hint.status is Status.OPTIMAL
     plain = run(p, "scip", time_limit=30, decompose=False)
     assert with_hint.objective == pytest.approx(plain.objective, rel=1e-9, abs=1e-6)
+
+
+def test_process_pool_gives_the_same_plan_as_one_process() -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    p = _problem(6)
+    local = run(p, "cpsat", time_limit=20)
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        pooled = run(p, "cpsat", time_limit=20, executor=pool)
+    assert local.status is Status.OPTIMAL and pooled.status is Status.OPTIMAL
+    assert pooled.objective == pytest.approx(local.objective, rel=1e-9, abs=1e-6)
+    assert pooled.arrays is not None and check_plan(p, pooled.arrays).ok

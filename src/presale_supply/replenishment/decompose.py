@@ -14,6 +14,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
@@ -84,13 +85,16 @@ def solve_by_supplier(
     *,
     time_limit: float | None,
     progress: Callable[[float, float, float | None], None] | None = None,
+    executor: Executor | None = None,
     **kwargs: Any,
 ) -> PlanResult:
     """Solve every supplier's subproblem with ``solve_one`` and merge the results.
 
     The time limit is shared in proportion to each subproblem's number of SKUs (at least 1 s
-    each). ``progress``, if given, is called after each subproblem with the running totals of
-    cost and bound over the suppliers solved so far.
+    each); with an ``executor`` (any ``concurrent.futures.Executor``, e.g. a process pool or a
+    Dask client's executor) the subproblems run concurrently and each gets its share times the
+    executor's worker count (at most the whole limit). ``progress``, if given, is called after
+    each subproblem with the running totals of cost and bound over the suppliers solved so far.
     """
     t0 = time.perf_counter()
     parts = split_by_supplier(problem)
@@ -109,9 +113,24 @@ def solve_by_supplier(
     size: dict[str, int | str] = {}
     solver = ""
     sp_ids = problem.suppliers.ids
-    for s, idx, sub in parts:
-        limit = None if time_limit is None else max(1.0, time_limit * len(idx) / n_total)
-        res = solve_one(sub, time_limit=limit, **kwargs)
+    workers = 1 if executor is None else max(1, int(getattr(executor, "_max_workers", 1)))
+
+    def limit_of(idx: np.ndarray) -> float | None:
+        if time_limit is None:
+            return None
+        return min(time_limit, max(1.0, time_limit * workers * len(idx) / n_total))
+
+    futures = None
+    if executor is not None:
+        futures = [
+            executor.submit(solve_one, sub, time_limit=limit_of(idx), **kwargs)
+            for _, idx, sub in parts
+        ]
+    for pos, (s, idx, sub) in enumerate(parts):
+        if futures is not None:
+            res = futures[pos].result()
+        else:
+            res = solve_one(sub, time_limit=limit_of(idx), **kwargs)
         solver = res.solver
         statuses.append(res.status)
         for k, v in res.model_size.items():

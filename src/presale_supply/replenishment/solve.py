@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from concurrent.futures import Executor
 
 import numpy as np
 
@@ -330,6 +331,7 @@ def solve(
     explain: bool = True,
     formulation: str = "auto",
     decompose: bool | None = None,
+    executor: Executor | None = None,
 ) -> PlanResult:
     """Plan ``problem`` with the chosen backend and return a checked :class:`PlanResult`.
 
@@ -354,6 +356,10 @@ def solve(
         Solve one independent subproblem per supplier and merge them (exact; see
         :mod:`~presale_supply.replenishment.decompose`). ``None`` (default): decompose when no
         budget or storage limit links the suppliers and there is more than one.
+    executor : concurrent.futures.Executor, optional
+        Run the per-supplier subproblems concurrently on it (a process pool, or a Dask
+        ``distributed`` client's ``get_executor()``). Default: one after the other in this
+        process. The progress callback is not called from other processes.
 
     Returns
     -------
@@ -389,6 +395,7 @@ def solve(
             formulation=formulation,
             decompose=False,
             solver=solver,
+            executor=executor,
         )
     options = SolveOptions(
         time_limit=time_limit,
