@@ -6,7 +6,8 @@ line 2 of the file (line 1 is the header).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ __all__ = [
     "bool_column",
     "check_unique",
     "numeric_column",
+    "reject_first",
     "require_columns",
     "string_column",
 ]
@@ -59,34 +61,49 @@ def require_columns(
         raise InputError("duplicate column name.", file=source, column=dup[0])
 
 
-def _first_bad(mask: np.ndarray) -> int:
-    return int(np.flatnonzero(mask)[0])
+def reject_first(
+    mask: np.ndarray,
+    message: str,
+    *,
+    file: str | None,
+    column: str | None = None,
+    value_at: Callable[[int], Any] | None = None,
+) -> None:
+    """Raise :class:`InputError` at the first row where ``mask`` is true; return if none is.
+
+    The row is reported 1-based (``row k + 1`` for position ``k``), and the value is
+    ``value_at(k)`` when given.
+    """
+    m = np.asarray(mask, dtype=bool)
+    if not m.any():
+        return
+    k = int(np.flatnonzero(m)[0])
+    raise InputError(
+        message,
+        file=file,
+        row=k + 1,
+        column=column,
+        value=None if value_at is None else value_at(k),
+    )
 
 
 def string_column(df: pd.DataFrame, col: str, source: str) -> np.ndarray:
     """Return column ``col`` as an array of stripped strings; empty or missing values are errors."""
     raw = df[col]
-    isna = raw.isna().to_numpy()
-    if isna.any():
-        k = _first_bad(isna)
-        raise InputError(
-            "a value is required here (the cell is empty).",
-            file=source,
-            row=k + 1,
-            column=col,
-            value=None,
-        )
+    reject_first(
+        raw.isna().to_numpy(),
+        "a value is required here (the cell is empty).",
+        file=source,
+        column=col,
+    )
     out = raw.astype(str).str.strip().to_numpy(dtype=object)
-    empty = np.array([s == "" for s in out], dtype=bool)
-    if empty.any():
-        k = _first_bad(empty)
-        raise InputError(
-            "a value is required here (the cell is blank).",
-            file=source,
-            row=k + 1,
-            column=col,
-            value=raw.iloc[k],
-        )
+    reject_first(
+        np.array([s == "" for s in out], dtype=bool),
+        "a value is required here (the cell is blank).",
+        file=source,
+        column=col,
+        value_at=lambda k: raw.iloc[k],
+    )
     return out
 
 
@@ -117,7 +134,7 @@ def numeric_column(
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(values)
     if bad.any():
-        k = _first_bad(bad)
+        k = int(np.flatnonzero(bad)[0])
         shown = raw.iloc[k]
         what = "an empty cell" if pd.isna(shown) else "not a finite number"
         raise InputError(
@@ -129,32 +146,28 @@ def numeric_column(
             column=col,
             value=None if pd.isna(shown) else shown,
         )
+
+    def cell(k: int) -> Any:
+        return raw.iloc[k]
+
     if strictly_positive:
-        bad = values <= 0
-        if bad.any():
-            k = _first_bad(bad)
-            raise InputError("must be > 0.", file=source, row=k + 1, column=col, value=raw.iloc[k])
+        reject_first(values <= 0, "must be > 0.", file=source, column=col, value_at=cell)
     if minimum is not None:
-        bad = values < minimum
-        if bad.any():
-            k = _first_bad(bad)
-            raise InputError(
-                f"must be >= {minimum:g}.", file=source, row=k + 1, column=col, value=raw.iloc[k]
-            )
+        reject_first(
+            values < minimum, f"must be >= {minimum:g}.", file=source, column=col, value_at=cell
+        )
     if maximum is not None:
-        bad = values > maximum
-        if bad.any():
-            k = _first_bad(bad)
-            raise InputError(
-                f"must be <= {maximum:g}.", file=source, row=k + 1, column=col, value=raw.iloc[k]
-            )
+        reject_first(
+            values > maximum, f"must be <= {maximum:g}.", file=source, column=col, value_at=cell
+        )
     if integer:
-        bad = np.abs(values - np.round(values)) > 1e-9
-        if bad.any():
-            k = _first_bad(bad)
-            raise InputError(
-                "must be a whole number.", file=source, row=k + 1, column=col, value=raw.iloc[k]
-            )
+        reject_first(
+            np.abs(values - np.round(values)) > 1e-9,
+            "must be a whole number.",
+            file=source,
+            column=col,
+            value_at=cell,
+        )
         return np.round(values).astype(np.int64)
     return values
 

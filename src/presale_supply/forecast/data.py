@@ -21,7 +21,7 @@ import pandas as pd
 
 from presale_supply.exceptions import InputError
 from presale_supply.forecast.params import GapPolicy
-from presale_supply.validation import numeric_column, require_columns, string_column
+from presale_supply.validation import numeric_column, reject_first, require_columns, string_column
 
 __all__ = [
     "Freq",
@@ -142,26 +142,22 @@ def _dates(df: pd.DataFrame, source: str) -> np.ndarray:
     raw = df["ds"]
     parsed = pd.to_datetime(raw, errors="coerce")
     bad = parsed.isna().to_numpy()
-    if bad.any():
-        k = int(np.flatnonzero(bad)[0])
-        raise InputError(
-            "not a date; expected YYYY-MM-DD.",
-            file=source,
-            row=k + 1,
-            column="ds",
-            value=raw.iloc[k],
-        )
+    reject_first(
+        bad,
+        "not a date; expected YYYY-MM-DD.",
+        file=source,
+        column="ds",
+        value_at=lambda k: raw.iloc[k],
+    )
     values = parsed.to_numpy(dtype="datetime64[ns]")
     frac = values != values.astype("datetime64[D]")
-    if frac.any():
-        k = int(np.flatnonzero(frac)[0])
-        raise InputError(
-            "dates must be whole days (no time of day).",
-            file=source,
-            row=k + 1,
-            column="ds",
-            value=raw.iloc[k],
-        )
+    reject_first(
+        frac,
+        "dates must be whole days (no time of day).",
+        file=source,
+        column="ds",
+        value_at=lambda k: raw.iloc[k],
+    )
     return values
 
 
@@ -236,15 +232,13 @@ def validate_history(
     if "store_open" in df.columns:
         is_open = numeric_column(df, "store_open", source, integer=True, minimum=0, maximum=1)
         bad = (is_open == 0) & (y > 0)
-        if bad.any():
-            k = int(np.flatnonzero(bad)[0])
-            raise InputError(
-                "sales recorded on a day marked store_open = 0.",
-                file=source,
-                row=k + 1,
-                column="y",
-                value=df["y"].iloc[k],
-            )
+        reject_first(
+            bad,
+            "sales recorded on a day marked store_open = 0.",
+            file=source,
+            column="y",
+            value_at=lambda k: df["y"].iloc[k],
+        )
     freq, anchor = _infer_freq(dates, ids, source)
     periods = to_period(dates, freq)
     notes: list[str] = []
@@ -348,15 +342,13 @@ def validate_signals(df: pd.DataFrame, panel: Panel, source: str = "signals") ->
     periods = to_period(dates, panel.freq) if len(df) else np.array([], dtype=np.int64)
     if panel.freq is Freq.MONTH and len(df):
         dom = (dates.astype("datetime64[D]") - dates.astype("datetime64[M]")).astype(np.int64)
-        if dom.any():
-            k = int(np.flatnonzero(dom)[0])
-            raise InputError(
-                "monthly data: dates must be month starts.",
-                file=source,
-                row=k + 1,
-                column="ds",
-                value=str(df["ds"].iloc[k]),
-            )
+        reject_first(
+            dom,
+            "monthly data: dates must be month starts.",
+            file=source,
+            column="ds",
+            value_at=lambda k: str(df["ds"].iloc[k]),
+        )
     index = {sid: j for j, sid in enumerate(panel.ids)}
     ends = panel.ends
     seen: dict[tuple[str, int], int] = {}

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from presale_supply.exceptions import InputError
+from presale_supply.validation import reject_first
 
 __all__ = [
     "DAY_NS",
@@ -126,16 +127,14 @@ def parse_instants_kind(
     except (ValueError, TypeError):
         parsed = pd.to_datetime(cleaned, errors="coerce", format="mixed", utc=aware)
     bad = parsed.isna().to_numpy() & ~empty
-    if bad.any():
-        k = int(np.flatnonzero(bad)[0])
-        raise InputError(
-            "not a timestamp; expected ISO 8601 such as '2024-12-12 20:00:00' (an offset such "
-            "as '+08:00' is optional).",
-            file=source,
-            row=k + 1,
-            column=column,
-            value=raw.iloc[k],
-        )
+    reject_first(
+        bad,
+        "not a timestamp; expected ISO 8601 such as '2024-12-12 20:00:00' (an offset such "
+        "as '+08:00' is optional).",
+        file=source,
+        column=column,
+        value_at=lambda k: raw.iloc[k],
+    )
     kind: str | None = None
     if (~empty).any():
         kind = "offset" if aware else "naive"

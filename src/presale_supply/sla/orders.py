@@ -38,7 +38,7 @@ import pandas as pd
 
 from presale_supply.exceptions import InputError
 from presale_supply.sla._time import NAT, parse_instants_kind
-from presale_supply.validation import numeric_column, require_columns
+from presale_supply.validation import numeric_column, reject_first, require_columns
 
 __all__ = [
     "OPTIONAL_COLUMNS",
@@ -397,15 +397,12 @@ class OrderTable:
         id_missing = ids_raw.isna().to_numpy() | (
             ids_raw.astype("string").str.strip() == ""
         ).fillna(True).to_numpy(dtype=bool)
-        if id_missing.any():
-            k = int(np.flatnonzero(id_missing)[0])
-            raise InputError(
-                "order_id is required in every row (the cell is empty).",
-                file=source,
-                row=k + 1,
-                column="order_id",
-                value=None,
-            )
+        reject_first(
+            id_missing,
+            "order_id is required in every row (the cell is empty).",
+            file=source,
+            column="order_id",
+        )
         ids = ids_raw.astype(str).str.strip().to_numpy(dtype=object)
         key = pd.factorize(ids)[0].astype(np.int64)
         qty = (

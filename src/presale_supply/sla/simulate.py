@@ -40,6 +40,7 @@ from presale_supply.sla.audit import OrderStatus, combine_groups, group_codes
 from presale_supply.sla.network import Network, TransitDistribution, Warehouse
 from presale_supply.sla.orders import OrderTable, read_csv_frame, with_file_line
 from presale_supply.sla.promise import PromiseAnchor, PromiseRule, compute_promises
+from presale_supply.validation import reject_first
 
 __all__ = [
     "Prediction",
@@ -82,15 +83,12 @@ class StockTimeline:
         sku = string_column(df, "sku", source)
         at = parse_instants(df["available_at"], tz=tz, source=source, column="available_at")
         missing = at == NAT
-        if missing.any():
-            k = int(np.flatnonzero(missing)[0])
-            raise InputError(
-                "a stock arrival needs a time.",
-                file=source,
-                row=k + 1,
-                column="available_at",
-                value=None,
-            )
+        reject_first(
+            missing,
+            "a stock arrival needs a time.",
+            file=source,
+            column="available_at",
+        )
         qty = numeric_column(df, "quantity", source, minimum=0, integer=True)
         return cls(sku=sku, available_at=at, quantity=np.asarray(qty, dtype=np.int64))
 
@@ -649,15 +647,12 @@ def predict(
     queued = ready != NAT
     active = eligible & queued
     missing_wh = active & (wh_codes < 0)
-    if missing_wh.any():
-        k = int(np.flatnonzero(missing_wh)[0])
-        raise InputError(
-            "an order needs a warehouse (or an origin) to be predicted.",
-            file=orders.source,
-            row=k + 1,
-            column="warehouse",
-            value=None,
-        )
+    reject_first(
+        missing_wh,
+        "an order needs a warehouse (or an origin) to be predicted.",
+        file=orders.source,
+        column="warehouse",
+    )
     del missing_wh
     if not ship_at_pack:
         _check_carriers(orders, network, active)
