@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-all bench-solvers bench-sla bench-forecast clean
+.PHONY: demo test test-all bench-solvers bench-sla bench-forecast bench-policies clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,9 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-## Plan the embedded example campaign and print a readable summary.
+## Plan the embedded example campaign, print a readable summary, write the HTML report.
 demo: $(STAMP)
 	$(BIN)/presale-supply demo --out demo-out
+	$(BIN)/presale-supply report --example --policies 4 --out demo-out/report.html
 
 ## Lint, type-check and run the fast test tier (what CI runs).
 test: $(STAMP)
@@ -41,6 +42,10 @@ bench-sla: $(STAMP)
 bench-forecast: $(STAMP)
 	$(BIN)/python benchmarks/forecast_retail.py
 	$(BIN)/python benchmarks/forecast_carparts.py
+
+## Order policies on 200 simulated campaigns, lock and buffer sensitivity (about 30 min).
+bench-policies: $(STAMP)
+	$(BIN)/python benchmarks/policies.py --campaigns 200 --sensitivity-campaigns 40 --workers 2
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .mypy_cache .ruff_cache

@@ -134,16 +134,19 @@ def load(name: str, seed: int = 0) -> Instance:
 
 
 def select(pattern: str) -> Iterator[str]:
-    """Names matching a comma-separated list of prefixes (``all`` for every instance)."""
+    """Names matching a comma-separated list of names or prefixes (``all`` for every
+    instance). An exact name, ``campaign:N`` for any N, or ``mps:PATH`` selects just that."""
     names = all_names()
     for part in pattern.split(","):
         part = part.strip()
         if part == "all":
             yield from names
-        elif part.startswith("mps:"):
+        elif part.startswith("mps:") or part in names:
             yield part
+        elif part.startswith("campaign:") and part[len("campaign:") :].isdigit():
+            yield part  # any generated size, not only the registered ones
         else:
-            matched = [n for n in names if n == part or n.startswith(part)]
+            matched = [n for n in names if n.startswith(part)]
             if not matched:
                 raise SystemExit(f"no instance matches {part!r}; known: {', '.join(names)}")
             yield from matched

@@ -21,6 +21,8 @@ _COMMAND_MODULES = (
     "presale_supply.replenishment.cli",
     "presale_supply.forecast.cli",
     "presale_supply.sla.cli",
+    "presale_supply.stochastic.cli",
+    "presale_supply.report.cli",
 )
 
 

@@ -466,6 +466,10 @@ class Problem:
     capacity : ndarray, optional
         Capacity per supplier and day, shape (n_suppliers, n_capacity_days), covering days
         ``first_day .. n_days``; default: each supplier's ``capacity_per_day`` every day.
+    lock : ndarray, optional
+        Units each SKU's first round must order, shape (n_skus,), overriding
+        ``lock_ratio x expected demand``: a re-plan or a perfect-foresight plan on realised
+        demand keeps the lock that was set on the forecast. Rounded up to whole packs.
 
     Raises
     ------
@@ -480,6 +484,7 @@ class Problem:
     demand: Demand
     policy: Policy = field(default_factory=Policy)
     capacity: np.ndarray | None = None
+    lock: np.ndarray | None = None
     sku_supplier: np.ndarray = field(init=False)
     rounds: tuple[int, ...] = field(init=False)
 
@@ -557,6 +562,15 @@ class Problem:
                     value=cap.shape,
                 )
         object.__setattr__(self, "capacity", _readonly(cap))
+        if self.lock is not None:
+            lk = np.asarray(self.lock, dtype=float)
+            if lk.shape != (len(self.skus),) or not np.isfinite(lk).all() or (lk < 0).any():
+                raise InputError(
+                    f"lock must be {len(self.skus)} finite non-negative unit counts, one per SKU.",
+                    column="lock",
+                    value=lk.shape,
+                )
+            object.__setattr__(self, "lock", _readonly(lk))
 
     def default_rounds(self) -> tuple[int, ...]:
         """The policy's default order rounds for this campaign (see :class:`Policy`)."""
@@ -601,7 +615,11 @@ class Problem:
 
     def lock_units(self) -> np.ndarray:
         """Units each SKU's first round must order: ``ceil(lock_ratio x expected demand)`` (less
-        initial stock with ``lock_net_of_stock``), rounded up to whole packs."""
+        initial stock with ``lock_net_of_stock``), or the ``lock`` given, rounded up to whole
+        packs."""
+        if self.lock is not None:
+            packs = np.ceil(np.asarray(self.lock) / self.skus.pack_size - 1e-9)
+            return (packs * self.skus.pack_size).astype(np.int64)
         expected = self.demand.expected().sum(axis=1)
         need = np.ceil(self.policy.lock_ratio * expected - 1e-9).clip(min=0)
         if self.policy.lock_net_of_stock:

@@ -97,3 +97,11 @@ def test_runner_writes_rows_table_and_profile(tmp_path: Path) -> None:
     md = out.with_suffix(".md").read_text()
     assert "baseline CBC" in md and "time ratio" in md
     assert (tmp_path / "res_profile.png").stat().st_size > 1000
+
+
+def test_select_exact_names_do_not_pick_longer_ones() -> None:
+    from benchmarks.solvers.registry import select
+
+    assert list(select("campaign:20")) == ["campaign:20"]
+    assert list(select("campaign:200")) == ["campaign:200"]
+    assert list(select("campaign:50,campaign:1000")) == ["campaign:50", "campaign:1000"]

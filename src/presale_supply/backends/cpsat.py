@@ -3,9 +3,10 @@
 CP-SAT needs integer variables and integer constraint coefficients. Each row whose coefficients
 are not whole numbers is multiplied by the smallest power of ten (up to 10^9) that makes them
 whole; its bounds are then rounded inward, which is exact because the row's activity is an
-integer. The objective is scaled the same way (costs in cents become whole numbers exactly); if
-no power of ten up to 10^6 makes every cost whole, CP-SAT's floating-point objective is used and
-the result says so. The planner always re-evaluates the objective in floating point.
+integer. The objective is scaled the same way (costs in cents become whole numbers exactly), by
+``m x 10^k`` with ``m <= 128`` so that expected costs over scenarios of weight 1/3 or 1/7 are
+exact too; if no such factor makes every cost whole, CP-SAT's floating-point objective is used
+and the result says so. The planner always re-evaluates the objective in floating point.
 
 The model is written straight into CP-SAT's protocol buffer (no expression objects), which keeps
 building fast for large models.
@@ -24,7 +25,7 @@ from presale_supply.backends.base import Backend, RawSolution, SolveOptions, Sta
 from presale_supply.exceptions import SolverError
 from presale_supply.milp import MILP
 
-__all__ = ["CpSatBackend", "integer_scale"]
+__all__ = ["CpSatBackend", "integer_scale", "objective_scale"]
 
 _BIG = 2**40  # stands in for an infinite variable bound (CP-SAT domains must be finite)
 
@@ -40,6 +41,22 @@ def integer_scale(values: np.ndarray, max_power: int = 9, tol: float = 1e-9) -> 
         if np.all(np.abs(w - np.round(w)) <= tol * np.maximum(1.0, np.abs(w))):
             return s
     return None
+
+
+def objective_scale(costs: np.ndarray, max_power: int = 6, max_factor: int = 128) -> int | None:
+    """Smallest ``m * 10**k`` (``m <= max_factor``, ``k <= max_power``) making every cost whole.
+
+    The factor ``m`` covers scenario probabilities such as 1/3 or 1/7 (expected costs of a
+    stochastic plan), which no power of ten makes whole.
+    """
+    best: int | None = None
+    for m in range(1, max_factor + 1):
+        k = integer_scale(np.asarray(costs, dtype=float) * m, max_power=max_power)
+        if k is not None and (best is None or m * k < best):
+            best = m * k
+        if best is not None and best <= m:
+            break
+    return best
 
 
 class CpSatBackend(Backend):
@@ -89,13 +106,13 @@ class CpSatBackend(Backend):
             lin.coeffs.extend(iv.tolist())
             lin.domain.extend([ilo, ihi])
         nz = np.flatnonzero(model.c)
-        obj_scale = integer_scale(model.c[nz], max_power=6)
+        obj_scale = objective_scale(model.c[nz])
         if obj_scale is not None:
             proto.objective.vars.extend(nz.tolist())
             proto.objective.coeffs.extend(
                 np.round(model.c[nz] * obj_scale).astype(np.int64).tolist()
             )
-            note = f"costs scaled by {obj_scale} to whole numbers (exact)"
+            note = f"costs scaled by {obj_scale:,} to whole numbers (exact)"
         else:
             fobj = proto.floating_point_objective
             fobj.vars.extend(nz.tolist())

@@ -342,6 +342,9 @@ class ExampleCampaign:
         campaign's first ``params.signal_days`` days.
     params : ExampleParams
     seed : int
+    expected_demand : numpy.ndarray
+        The noise-free daily demand mean, shape (n_skus, n_days), from which ``demand`` was
+        drawn (for simulations that draw campaigns of their own).
     """
 
     campaign: Campaign
@@ -353,6 +356,7 @@ class ExampleCampaign:
     signals: pd.DataFrame = field(repr=False)
     params: ExampleParams = field(repr=False)
     seed: int = 0
+    expected_demand: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
 
     @property
     def past_campaign_start(self) -> dt.date:
@@ -644,4 +648,5 @@ def example_campaign(seed: int = 0, params: ExampleParams | None = None) -> Exam
         signals=signals,
         params=p,
         seed=seed,
+        expected_demand=mean,
     )

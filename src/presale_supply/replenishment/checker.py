@@ -218,15 +218,21 @@ def check_plan(problem: Problem, plan: PlanArrays) -> CheckReport:
     # ---- lock ---------------------------------------------------------------------------------
     expected = np.tensordot(problem.demand.weights, problem.demand.units.astype(float), axes=1)
     for i in range(N):
-        need_units = math.ceil(problem.policy.lock_ratio * expected[i].sum() - 1e-9)
-        if problem.policy.lock_net_of_stock:
-            need_units = max(need_units - int(sk.initial_stock[i]), 0)
+        if problem.lock is not None:  # a lock set earlier (re-plan, perfect foresight)
+            need_units = math.ceil(float(problem.lock[i]) - 1e-9)
+            why = f"the lock given: {problem.lock[i]:g} units, in whole packs"
+        else:
+            need_units = math.ceil(problem.policy.lock_ratio * expected[i].sum() - 1e-9)
+            if problem.policy.lock_net_of_stock:
+                need_units = max(need_units - int(sk.initial_stock[i]), 0)
+            why = (
+                f"{problem.policy.lock_ratio:.0%} of expected demand {expected[i].sum():g}, "
+                "in whole packs"
+            )
         need = math.ceil(need_units / sk.pack_size[i] - 1e-9) * int(sk.pack_size[i])
         if need > 0 and q[i, 0] < need - _TOL:
             bad(
-                f"sku {ids[i]}: first round orders {q[i, 0]:g} units, the lock needs {need} "
-                f"({problem.policy.lock_ratio:.0%} of expected demand {expected[i].sum():g}, "
-                "in whole packs)"
+                f"sku {ids[i]}: first round orders {q[i, 0]:g} units, the lock needs {need} ({why})"
             )
 
     # ---- inventory balance --------------------------------------------------------------------

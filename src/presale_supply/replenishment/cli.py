@@ -93,6 +93,18 @@ def register(sub: Any) -> None:
     p.add_argument("--out", default=None, help="output folder (default: DIR/plan)")
     p.add_argument("--json", action="store_true", help="print summary.json to stdout")
     _solver_args(p)
+    g = p.add_argument_group(
+        "scenario demand",
+        "used when demand.csv has a scenario column: a two-stage stochastic plan whose "
+        "first rounds are one decision for every scenario (docs/stochastic.md)",
+    )
+    g.add_argument("--stage", type=int, default=0, help="last round decided now (default 0)")
+    g.add_argument("--service-level", type=float, default=None, help="per-SKU fill rate floor")
+    g.add_argument(
+        "--chance", type=float, default=0.0, help="probability the fill rate may be missed"
+    )
+    g.add_argument("--cvar-weight", type=float, default=0.0, help="weight of CVaR (0..1)")
+    g.add_argument("--cvar-alpha", type=float, default=0.9, help="CVaR tail level (0.9)")
     p.set_defaults(func=_cmd_plan)
 
     p = sub.add_parser(
@@ -268,6 +280,10 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             f"{args.solver} (limit {args.time_limit:g} s)",
             file=sys.stderr,
         )
+    if problem.demand.n_scenarios > 1:
+        from presale_supply.stochastic.cli import plan_scenarios
+
+        return plan_scenarios(problem, args, out)
     result = solve(problem, **_solve_kwargs(args))
     paths = result.write(out)
     if args.json:

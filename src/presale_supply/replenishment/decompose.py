@@ -74,6 +74,7 @@ def split_by_supplier(problem: Problem) -> list[tuple[int, np.ndarray, Problem]]
             demand,
             policy,
             capacity=cap[s : s + 1].copy(),
+            lock=None if problem.lock is None else np.asarray(problem.lock)[idx],
         )
         out.append((int(s), idx, sub))
     return out

@@ -58,6 +58,7 @@ Objective (minimise): purchase :math:`\sum c_i P_i n_{ir}` + fixed order cost
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -67,7 +68,14 @@ from presale_supply.data import Problem, Shortage
 from presale_supply.exceptions import InputError
 from presale_supply.milp import MILP, MILPBuilder
 
-__all__ = ["FORMULATIONS", "Formulation", "build_formulation"]
+__all__ = [
+    "FORMULATIONS",
+    "Formulation",
+    "Risk",
+    "ScenarioFormulation",
+    "build_formulation",
+    "build_scenario_formulation",
+]
 
 #: Formulation names accepted by :func:`build_formulation`.
 FORMULATIONS = ("aggregate", "facility_location", "aggregate_ls")
@@ -116,6 +124,89 @@ class Formulation:
     elastic_vars: dict[str, tuple[int, ...]]
 
 
+def _add_term(
+    terms: dict[tuple[int, int], tuple[list[int], list[float]]],
+    key: tuple[int, int],
+    col: int,
+    val: float,
+) -> None:
+    cols, vals = terms.setdefault(key, ([], []))
+    cols.append(col)
+    vals.append(val)
+
+
+@dataclass(frozen=True)
+class Risk:
+    """Risk options of the scenario model (all off by default: minimise expected cost).
+
+    Parameters
+    ----------
+    service_level : float, optional
+        Per-SKU fill rate: in each scenario, units sold over the campaign are at least this
+        share of the scenario's demand (lost sales only).
+    chance : float
+        With ``service_level``: the fill rate may be missed in scenarios of total probability
+        at most ``chance`` per SKU (a chance constraint; one binary per SKU and scenario).
+        0 (default) asks for it in every scenario.
+    cvar_alpha : float
+        Tail level of CVaR (0.9: the worst 10% of scenarios by cost).
+    cvar_weight : float
+        ``lambda`` in ``(1 - lambda) E[cost] + lambda CVaR_alpha(cost)``; 0 (default) is risk
+        neutral. CVaR adds continuous variables, so it needs an LP-based backend (SCIP, HiGHS,
+        CBC), not CP-SAT.
+    """
+
+    service_level: float | None = None
+    chance: float = 0.0
+    cvar_alpha: float = 0.9
+    cvar_weight: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("chance", "cvar_weight"):
+            v = getattr(self, name)
+            if not (isinstance(v, int | float) and 0 <= v <= 1):
+                raise InputError(f"{name} must be between 0 and 1.", column=name, value=v)
+        if not (isinstance(self.cvar_alpha, int | float) and 0 <= self.cvar_alpha < 1):
+            raise InputError(
+                "cvar_alpha must be in [0, 1).", column="cvar_alpha", value=self.cvar_alpha
+            )
+        sl = self.service_level
+        if sl is not None and not (isinstance(sl, int | float) and 0 < sl <= 1):
+            raise InputError("service_level must be in (0, 1].", column="service_level", value=sl)
+
+    @property
+    def active(self) -> bool:
+        """Whether any option changes the risk-neutral model."""
+        return self.service_level is not None or self.cvar_weight > 0
+
+
+@dataclass(frozen=True, eq=False)
+class ScenarioFormulation:
+    """The scenario (extensive-form) model: one view per demand scenario.
+
+    Orders of rounds ``0 .. stage`` are shared by every scenario (decided before the demand is
+    known); later rounds, production of later rounds, inventory and sales are per scenario.
+    Each view is a :class:`Formulation` of the same model restricted to one scenario, so a
+    solution is turned into one plan per scenario by the deterministic plan extractor.
+
+    Attributes
+    ----------
+    model : MILP
+    views : tuple of Formulation
+        One per scenario (``views[s].model is model``).
+    stage : int
+        Last shared round.
+    scenario_cost : tuple of (ndarray, ndarray, float)
+        Per scenario: variable indices, cost coefficients and constant of that scenario's cost
+        (shared orders at full cost), for risk measures and reporting.
+    """
+
+    model: MILP
+    views: tuple[Formulation, ...]
+    stage: int
+    scenario_cost: tuple[tuple[np.ndarray, np.ndarray, float], ...]
+
+
 def build_formulation(
     problem: Problem, *, elastic: bool = False, formulation: str = "aggregate"
 ) -> Formulation:
@@ -137,6 +228,48 @@ def build_formulation(
     InputError
         More than one demand scenario (use the expected demand or the stochastic planner).
     """
+    if problem.demand.n_scenarios != 1:
+        raise InputError(
+            f"the deterministic planner takes one demand scenario; got "
+            f"{problem.demand.n_scenarios}. Plan on the expected demand "
+            "(Demand.expected()) or use the scenario planner (presale_supply.stochastic).",
+            column="scenario",
+            value=problem.demand.n_scenarios,
+        )
+    return build_scenario_formulation(problem, elastic=elastic, formulation=formulation).views[0]
+
+
+def build_scenario_formulation(
+    problem: Problem,
+    *,
+    stage: int = 0,
+    fixed: dict[tuple[int, int], int] | None = None,
+    risk: Risk | None = None,
+    elastic: bool = False,
+    formulation: str = "aggregate",
+) -> ScenarioFormulation:
+    """Build the scenario model of ``problem``: expected cost over its demand scenarios.
+
+    With one scenario this is the deterministic model of the module docstring. With several,
+    the orders of rounds ``0 .. stage`` are first-stage decisions (one value for all
+    scenarios), everything else is per scenario, and the objective is the probability-weighted
+    cost (rows (1)-(8) hold in every scenario; the lock (4) applies to the shared first round).
+
+    Parameters
+    ----------
+    problem : Problem
+        Demand may have any number of scenarios (``problem.demand.weights``).
+    stage : int
+        Index of the last round decided now (0: only the lock round is shared).
+    fixed : dict, optional
+        ``(sku index, round index) -> packs`` already ordered (a rolling re-plan); those orders
+        are fixed, count as placed when packs > 0, and their SKUs' lock rows are dropped (the
+        lock was placed with them).
+    risk : Risk, optional
+        Service-level / chance constraints and CVaR (see :class:`Risk`).
+    elastic, formulation
+        As in :func:`build_formulation` (``elastic`` only with one scenario).
+    """
     if formulation == "aggregate_ls":  # the cuts are added by replenishment.cuts
         formulation = "aggregate"
     if formulation not in FORMULATIONS:
@@ -145,279 +278,410 @@ def build_formulation(
             column="formulation",
             value=formulation,
         )
-    if problem.demand.n_scenarios != 1:
+    n_scen = problem.demand.n_scenarios
+    if elastic and n_scen != 1:
+        raise InputError("the elastic model takes one demand scenario.", value=n_scen)
+    if not (isinstance(stage, int) and 0 <= stage < len(problem.rounds)):
         raise InputError(
-            f"the deterministic planner takes one demand scenario; got "
-            f"{problem.demand.n_scenarios}. Plan on the expected demand "
-            "(Demand.expected()) or use scenario planning.",
-            column="scenario",
-            value=problem.demand.n_scenarios,
+            f"stage must be a round index 0..{len(problem.rounds) - 1}.",
+            column="stage",
+            value=stage,
         )
+    risk = risk or Risk()
+    fixed = dict(fixed or {})
     sk = problem.skus
     sp = problem.suppliers
     N, T = len(sk), problem.n_days
-    d = problem.demand.units[0]
+    D = problem.demand.units
+    W = problem.demand.weights
     rounds = problem.rounds
     first = problem.first_day
     limit = problem.capacity_limit()  # (S, T - first + 1)
     lock_units = problem.lock_units()
     shortage = problem.policy.shortage
+    if risk.service_level is not None and shortage is not Shortage.LOST_SALES:
+        raise InputError(
+            "a service level needs lost sales (with backlog or no shortage every unit is "
+            "eventually served).",
+            column="service_level",
+            value=risk.service_level,
+        )
     budget = problem.policy.budget
     b = MILPBuilder("presale_replenishment" + ("_elastic" if elastic else ""))
     weight = 0.0 if elastic else 1.0
+    suffix = np.concatenate(
+        [np.cumsum(D[:, :, ::-1], axis=2)[:, :, ::-1], np.zeros((n_scen, N, 1))], axis=2
+    )  # suffix[s, i, t-1] = demand of days t..T in scenario s
+    suffix_max = suffix.max(axis=0)
 
-    # ---- orders: packs n, binary y, production p -------------------------------------------
-    o_sku: list[int] = []
-    o_round: list[int] = []
-    o_n: list[int] = []
-    o_y: list[int] = []
-    o_m: list[int] = []
-    o_arrival: list[int] = []
-    p_order: list[int] = []
-    p_day: list[int] = []
-    p_var: list[int] = []
-    cap_terms: dict[tuple[int, int], tuple[list[int], list[float]]] = {}
-    suffix_dem = np.concatenate(
-        [np.cumsum(d[:, ::-1], axis=1)[:, ::-1], np.zeros((N, 1))], axis=1
-    )  # suffix_dem[i, t-1] = demand of days t..T
-    for i in range(N):
-        s = int(problem.sku_supplier[i])
-        pack = int(sk.pack_size[i])
-        unit_cap = float(sk.capacity_per_unit[i])
-        setup_cap = float(sk.capacity_per_order[i])
-        moq_packs = math.ceil(float(sk.moq[i]) / pack - 1e-9)
-        for r, o in enumerate(rounds):
-            arrival = problem.arrival_day(o, s)
-            if arrival > T:
-                continue
-            days = list(problem.production_days(o, s))
-            lock_packs = lock_units[i] // pack if r == 0 else 0
-            m_cap = math.inf
-            if unit_cap > 0:
-                room = sum(limit[s, t - first] for t in days) - setup_cap
-                m_cap = max(math.floor(room / (unit_cap * pack) + 1e-9), 0)
-            elif setup_cap > limit[s, o - first] + 1e-9:
-                m_cap = 0
-            m_dem = math.inf
-            if sk.clearance_price[i] <= sk.unit_cost[i] + 1e-12:
-                if shortage is Shortage.BACKLOG:
-                    dem = float(suffix_dem[i, 0])
-                else:
-                    dem = float(suffix_dem[i, max(arrival, 1) - 1])
-                m_dem = max(math.ceil(dem / pack - 1e-9), moq_packs, lock_packs)
-            if budget is not None and sk.unit_cost[i] > 0:
-                m_dem = min(m_dem, math.floor(budget / (sk.unit_cost[i] * pack) + 1e-9))
-            big_m = min(m_cap, m_dem)
-            if elastic:  # capacity may be exceeded: only the demand limit (if valid) bounds M
-                big_m = max(m_dem, lock_packs, moq_packs, 1)
-            ub_n = big_m if math.isfinite(big_m) else np.inf
-            n = int(b.add_vars(1, ub=ub_n, integer=True, cost=weight * sk.unit_cost[i] * pack)[0])
-            fixed = float(sp.fixed_order_cost[s] + sk.order_cost[i])
-            y = int(b.add_vars(1, ub=1, integer=True, cost=weight * fixed)[0])
-            k = len(o_sku)
-            o_sku.append(i)
-            o_round.append(r)
-            o_n.append(n)
-            o_y.append(y)
-            o_m.append(int(big_m) if math.isfinite(big_m) else -1)
-            o_arrival.append(max(arrival, 1))
-            if math.isfinite(big_m):
-                b.add_row([n, y], [1.0, -float(big_m)], hi=0.0, name=f"link[{i},{r}]")
-            else:
-                # no finite M: link through a huge M keeps y meaningful for fixed costs
-                b.add_row([n, y], [1.0, -1e9], hi=0.0, name=f"link[{i},{r}]")
-            if moq_packs > 0:
-                b.add_row([n, y], [1.0, -float(moq_packs)], lo=0.0, name=f"moq[{i},{r}]")
-            key = (s, o)
-            if setup_cap > 0:
-                cap_terms.setdefault(key, ([], []))
-                cap_terms[key][0].append(y)
-                cap_terms[key][1].append(setup_cap)
-            if len(days) == 1:
-                p_order.append(k)
-                p_day.append(days[0])
-                p_var.append(-1)
-                if unit_cap > 0:
-                    cap_terms.setdefault(key, ([], []))
-                    cap_terms[key][0].append(n)
-                    cap_terms[key][1].append(unit_cap * pack)
-            else:
-                ub_p = pack * big_m if math.isfinite(big_m) else np.inf
-                pv = b.add_vars(len(days), ub=ub_p, integer=True)
-                b.add_row(
-                    [*pv.tolist(), n],
-                    [1.0] * len(days) + [-float(pack)],
-                    lo=0.0,
-                    hi=0.0,
-                    name=f"make[{i},{r}]",
-                )
-                for t, v in zip(days, pv.tolist(), strict=True):
-                    p_order.append(k)
-                    p_day.append(t)
-                    p_var.append(v)
-                    if unit_cap > 0:
-                        cap_terms.setdefault((s, t), ([], []))
-                        cap_terms[(s, t)][0].append(v)
-                        cap_terms[(s, t)][1].append(unit_cap)
-
-    order_sku = np.asarray(o_sku, dtype=np.int64)
-    order_n = np.asarray(o_n, dtype=np.int64)
-    arrival_arr = np.asarray(o_arrival, dtype=np.int64)
-
-    # ---- inventory, sales, backlog ----------------------------------------------------------
-    inv = np.full((N, T), -1, dtype=np.int64)
-    sold = np.full((N, T), -1, dtype=np.int64)
-    back = np.full((N, T), -1, dtype=np.int64)
-    m_arr = np.asarray(o_m, dtype=float)
-    m_arr[m_arr < 0] = np.inf
-    for i in range(N):
-        mask = order_sku == i
-        packs_max = float(np.sum(m_arr[mask]) * sk.pack_size[i])
-        inv_ub = float(sk.initial_stock[i]) + packs_max
-        hold = np.full(T, weight * sk.holding_cost[i])
-        hold[-1] -= weight * sk.clearance_price[i]
-        inv[i] = b.add_vars(T, ub=inv_ub, integer=True, cost=hold)
-        if shortage is Shortage.BACKLOG:
-            cost = np.full(T, weight * sk.backlog_cost[i])
-            cost[-1] += weight * sk.shortage_penalty[i]
-            back[i] = b.add_vars(T, ub=float(d[i].sum()), integer=True, cost=cost)
-        else:
-            lo = d[i].astype(float) if shortage is Shortage.NONE else 0.0
-            sold[i] = b.add_vars(
-                T, lb=lo, ub=d[i].astype(float), integer=True, cost=-weight * sk.shortage_penalty[i]
-            )
-            b.c0 += weight * float(sk.shortage_penalty[i] * d[i].sum())
-        arrivals_by_day: dict[int, list[int]] = {}
-        for k in np.flatnonzero(mask).tolist():
-            arrivals_by_day.setdefault(int(arrival_arr[k]), []).append(int(order_n[k]))
-        pack_f = float(sk.pack_size[i])
-        for t in range(1, T + 1):
-            cols = [int(inv[i, t - 1])]
-            vals = [1.0]
-            if t > 1:
-                cols.append(int(inv[i, t - 2]))
-                vals.append(-1.0)
-            for n in arrivals_by_day.get(t, []):
-                cols.append(n)
-                vals.append(-pack_f)
-            rhs = float(sk.initial_stock[i]) if t == 1 else 0.0
-            if shortage is Shortage.BACKLOG:
-                cols.append(int(back[i, t - 1]))
-                vals.append(-1.0)
-                if t > 1:
-                    cols.append(int(back[i, t - 2]))
-                    vals.append(1.0)
-                rhs -= float(d[i, t - 1])
-                # backlog grows only by new demand (no negative deliveries): B_t <= B_t-1 + d_t
-                grow_c = [int(back[i, t - 1])] + ([int(back[i, t - 2])] if t > 1 else [])
-                b.add_row(
-                    grow_c,
-                    [1.0, -1.0][: len(grow_c)],
-                    hi=float(d[i, t - 1]),
-                    name=f"backlog_growth[{i},{t}]",
-                )
-            else:
-                cols.append(int(sold[i, t - 1]))
-                vals.append(1.0)
-            b.add_row(cols, vals, lo=rhs, hi=rhs, name=f"balance[{i},{t}]")
-
-    # ---- facility-location strengthening (7) ------------------------------------------------
-    if formulation == "facility_location" and shortage is not Shortage.BACKLOG:
-        serve: dict[tuple[int, int], list[int]] = {}
-        for k in range(len(o_sku)):
-            i, a = int(order_sku[k]), int(arrival_arr[k])
-            days = [u for u in range(a, T + 1) if d[i, u - 1] > 0]
-            if not days:
-                continue
-            z = b.add_vars(
-                len(days), ub=d[i, np.asarray(days) - 1].astype(float), implied_integer=True
-            )
-            y = o_y[k]
-            for u, zv in zip(days, z.tolist(), strict=True):
-                b.add_row([zv, y], [1.0, -float(d[i, u - 1])], hi=0.0, name=f"fl[{i},{k},{u}]")
-                serve.setdefault((i, u), []).append(zv)
-            b.add_row(
-                [*z.tolist(), int(order_n[k])],
-                [1.0] * len(days) + [-float(sk.pack_size[i])],
-                hi=0.0,
-                name=f"flsum[{i},{k}]",
-            )
-        for i in range(N):
-            init = float(sk.initial_stock[i])
-            w = None
-            if init > 0:
-                w = b.add_vars(T, ub=d[i].astype(float), implied_integer=True)
-                b.add_row(w, np.ones(T), hi=init, name=f"flinit[{i}]")
-            for u in range(1, T + 1):
-                if d[i, u - 1] == 0:
-                    continue
-                cols = [int(sold[i, u - 1]), *serve.get((i, u), [])]
-                vals = [1.0] + [-1.0] * (len(cols) - 1)
-                if w is not None:
-                    cols.append(int(w[u - 1]))
-                    vals.append(-1.0)
-                b.add_row(cols, vals, hi=0.0, name=f"flserve[{i},{u}]")
-
-    # ---- capacity, lock, storage, budget ---------------------------------------------------
-    elastic_vars: dict[str, list[int]] = {"capacity": [], "lock": [], "storage": [], "budget": []}
-    cap_rows: dict[tuple[int, int], int] = {}
-    for (s, t), (cols, vals) in sorted(cap_terms.items()):
-        lim = float(limit[s, t - first])
-        c, v = list(cols), list(vals)
-        if elastic:
-            e = int(b.add_vars(1, cost=1.0, integer=True)[0])
-            elastic_vars["capacity"].append(e)
-            c.append(e)
-            v.append(-1.0)
-        cap_rows[(s, t)] = b.add_row(c, v, hi=lim, name=f"capacity[{sp.ids[s]},{t}]")
+    # per-SKU constants
+    pack_all = sk.pack_size.astype(np.int64)
+    moq_all = [math.ceil(float(sk.moq[i]) / int(pack_all[i]) - 1e-9) for i in range(N)]
+    shared: dict[tuple[int, int], tuple[int, int, list[tuple[int, int]], int, int]] = {}
+    cost_cols: list[list[int]] = [[] for _ in range(n_scen)]
+    cost_vals: list[list[float]] = [[] for _ in range(n_scen)]
+    cost_c0 = np.zeros(n_scen)
+    shared_cost: tuple[list[int], list[float]] = ([], [])
+    views: list[Formulation] = []
+    _chance_rows: dict[int, tuple[list[int], list[float]]] = {}
     lock_rows: dict[int, int] = {}
-    first_orders = {int(order_sku[k]): k for k in range(len(o_sku)) if o_round[k] == 0}
-    for i in range(N):
-        need = int(lock_units[i])
-        if need <= 0:
-            continue
-        k0 = first_orders.get(i)
-        c = [] if k0 is None else [int(order_n[k0])]
-        v = [] if k0 is None else [float(sk.pack_size[i])]
-        if elastic:
-            e = int(b.add_vars(1, cost=1.0, integer=True)[0])
-            elastic_vars["lock"].append(e)
-            c.append(e)
-            v.append(1.0)
-        lock_rows[i] = b.add_row(c, v, lo=float(need), name=f"lock[{sk.ids[i]}]")
-    if problem.policy.storage_capacity is not None:
-        for t in range(T):
-            c, v = inv[:, t].tolist(), [1.0] * N
+    elastic_vars: dict[str, list[int]] = {"capacity": [], "lock": [], "storage": [], "budget": []}
+
+    for sc in range(n_scen):
+        d = D[sc]
+        w_s = float(W[sc])
+        o_sku: list[int] = []
+        o_round: list[int] = []
+        o_n: list[int] = []
+        o_y: list[int] = []
+        o_m: list[int] = []
+        o_arrival: list[int] = []
+        p_order: list[int] = []
+        p_day: list[int] = []
+        p_var: list[int] = []
+        cap_terms: dict[tuple[int, int], tuple[list[int], list[float]]] = {}
+
+        for i in range(N):
+            s = int(problem.sku_supplier[i])
+            pack = int(pack_all[i])
+            unit_cap = float(sk.capacity_per_unit[i])
+            setup_cap = float(sk.capacity_per_order[i])
+            moq_packs = moq_all[i]
+            for r, o in enumerate(rounds):
+                arrival = problem.arrival_day(o, s)
+                if arrival > T:
+                    continue
+                days = list(problem.production_days(o, s))
+                is_shared = r <= stage
+                prod: list[tuple[int, int]]
+                if is_shared and (i, r) in shared:
+                    n, y, prod, big_m_i, arr = shared[(i, r)]
+                else:
+                    lock_packs = lock_units[i] // pack if r == 0 and (i, 0) not in fixed else 0
+                    m_cap = math.inf
+                    if unit_cap > 0:
+                        room = sum(limit[s, t - first] for t in days) - setup_cap
+                        m_cap = max(math.floor(room / (unit_cap * pack) + 1e-9), 0)
+                    elif setup_cap > limit[s, o - first] + 1e-9:
+                        m_cap = 0
+                    m_dem = math.inf
+                    if sk.clearance_price[i] <= sk.unit_cost[i] + 1e-12:
+                        src = suffix_max if is_shared else suffix[sc]
+                        if shortage is Shortage.BACKLOG:
+                            dem = float(src[i, 0])
+                        else:
+                            dem = float(src[i, max(arrival, 1) - 1])
+                        m_dem = max(math.ceil(dem / pack - 1e-9), moq_packs, lock_packs)
+                    if budget is not None and sk.unit_cost[i] > 0:
+                        m_dem = min(m_dem, math.floor(budget / (sk.unit_cost[i] * pack) + 1e-9))
+                    big_m = min(m_cap, m_dem)
+                    if elastic:  # capacity may be exceeded: only the demand limit bounds M
+                        big_m = max(m_dem, lock_packs, moq_packs, 1)
+                    placed = fixed.get((i, r))
+                    if placed is not None:
+                        big_m = max(big_m, placed) if math.isfinite(big_m) else big_m
+                    w_o = weight * (1.0 if is_shared else w_s)
+                    ub_n = big_m if math.isfinite(big_m) else np.inf
+                    lb_n = 0.0
+                    if placed is not None:
+                        lb_n = ub_n = float(placed)
+                    unit_cost = float(sk.unit_cost[i] * pack)
+                    n = int(b.add_vars(1, lb=lb_n, ub=ub_n, integer=True, cost=w_o * unit_cost)[0])
+                    fixed_cost = float(sp.fixed_order_cost[s] + sk.order_cost[i])
+                    y_lb = y_ub = None
+                    if placed is not None:
+                        y_lb = y_ub = 1.0 if placed > 0 else 0.0
+                    y = int(
+                        b.add_vars(
+                            1,
+                            lb=0.0 if y_lb is None else y_lb,
+                            ub=1.0 if y_ub is None else y_ub,
+                            integer=True,
+                            cost=w_o * fixed_cost,
+                        )[0]
+                    )
+                    if math.isfinite(big_m):
+                        b.add_row([n, y], [1.0, -float(big_m)], hi=0.0, name=f"link[{i},{r}]")
+                    else:  # no finite M: a huge M keeps y meaningful for fixed costs
+                        b.add_row([n, y], [1.0, -1e9], hi=0.0, name=f"link[{i},{r}]")
+                    if moq_packs > 0:
+                        b.add_row([n, y], [1.0, -float(moq_packs)], lo=0.0, name=f"moq[{i},{r}]")
+                    prod = []
+                    if len(days) > 1:
+                        ub_p = pack * big_m if math.isfinite(big_m) else np.inf
+                        pv = b.add_vars(len(days), ub=ub_p, integer=True)
+                        b.add_row(
+                            [*pv.tolist(), n],
+                            [1.0] * len(days) + [-float(pack)],
+                            lo=0.0,
+                            hi=0.0,
+                            name=f"make[{i},{r}]",
+                        )
+                        prod = list(zip(days, pv.tolist(), strict=True))
+                    big_m_i = int(big_m) if math.isfinite(big_m) else -1
+                    arr = max(arrival, 1)
+                    tgt = shared_cost if is_shared else (cost_cols[sc], cost_vals[sc])
+                    tgt[0].extend([n, y])
+                    tgt[1].extend([unit_cost, fixed_cost])
+                    if is_shared:
+                        shared[(i, r)] = (n, y, prod, big_m_i, arr)
+                k = len(o_sku)
+                o_sku.append(i)
+                o_round.append(r)
+                o_n.append(n)
+                o_y.append(y)
+                o_m.append(big_m_i)
+                o_arrival.append(arr)
+                if setup_cap > 0:
+                    _add_term(cap_terms, (s, o), y, setup_cap)
+                if not prod:
+                    p_order.append(k)
+                    p_day.append(days[0])
+                    p_var.append(-1)
+                    if unit_cap > 0:
+                        _add_term(cap_terms, (s, o), n, unit_cap * pack)
+                else:
+                    for t, v in prod:
+                        p_order.append(k)
+                        p_day.append(t)
+                        p_var.append(v)
+                        if unit_cap > 0:
+                            _add_term(cap_terms, (s, t), v, unit_cap)
+
+        order_sku = np.asarray(o_sku, dtype=np.int64)
+        order_n = np.asarray(o_n, dtype=np.int64)
+        arrival_arr = np.asarray(o_arrival, dtype=np.int64)
+
+        # ---- inventory, sales, backlog ------------------------------------------------------
+        inv = np.full((N, T), -1, dtype=np.int64)
+        sold = np.full((N, T), -1, dtype=np.int64)
+        back = np.full((N, T), -1, dtype=np.int64)
+        m_arr = np.asarray(o_m, dtype=float)
+        m_arr[m_arr < 0] = np.inf
+        ws = weight * w_s
+        for i in range(N):
+            mask = order_sku == i
+            packs_max = float(np.sum(m_arr[mask]) * sk.pack_size[i])
+            inv_ub = float(sk.initial_stock[i]) + packs_max
+            hold = np.full(T, float(sk.holding_cost[i]))
+            hold[-1] -= float(sk.clearance_price[i])
+            inv[i] = b.add_vars(T, ub=inv_ub, integer=True, cost=ws * hold)
+            cost_cols[sc].extend(inv[i].tolist())
+            cost_vals[sc].extend(hold.tolist())
+            if shortage is Shortage.BACKLOG:
+                cost = np.full(T, float(sk.backlog_cost[i]))
+                cost[-1] += float(sk.shortage_penalty[i])
+                back[i] = b.add_vars(T, ub=float(d[i].sum()), integer=True, cost=ws * cost)
+                cost_cols[sc].extend(back[i].tolist())
+                cost_vals[sc].extend(cost.tolist())
+            else:
+                lo = d[i].astype(float) if shortage is Shortage.NONE else 0.0
+                pen = float(sk.shortage_penalty[i])
+                sold[i] = b.add_vars(T, lb=lo, ub=d[i].astype(float), integer=True, cost=-ws * pen)
+                cost_cols[sc].extend(sold[i].tolist())
+                cost_vals[sc].extend([-pen] * T)
+                c0 = pen * float(d[i].sum())
+                b.c0 += ws * c0
+                cost_c0[sc] += c0
+            arrivals_by_day: dict[int, list[int]] = {}
+            for k in np.flatnonzero(mask).tolist():
+                arrivals_by_day.setdefault(int(arrival_arr[k]), []).append(int(order_n[k]))
+            pack_f = float(sk.pack_size[i])
+            for t in range(1, T + 1):
+                cols = [int(inv[i, t - 1])]
+                vals = [1.0]
+                if t > 1:
+                    cols.append(int(inv[i, t - 2]))
+                    vals.append(-1.0)
+                for n in arrivals_by_day.get(t, []):
+                    cols.append(n)
+                    vals.append(-pack_f)
+                rhs = float(sk.initial_stock[i]) if t == 1 else 0.0
+                if shortage is Shortage.BACKLOG:
+                    cols.append(int(back[i, t - 1]))
+                    vals.append(-1.0)
+                    if t > 1:
+                        cols.append(int(back[i, t - 2]))
+                        vals.append(1.0)
+                    rhs -= float(d[i, t - 1])
+                    # backlog grows only by new demand (no negative deliveries)
+                    grow_c = [int(back[i, t - 1])] + ([int(back[i, t - 2])] if t > 1 else [])
+                    b.add_row(
+                        grow_c,
+                        [1.0, -1.0][: len(grow_c)],
+                        hi=float(d[i, t - 1]),
+                        name=f"backlog_growth[{i},{t}]",
+                    )
+                else:
+                    cols.append(int(sold[i, t - 1]))
+                    vals.append(1.0)
+                b.add_row(cols, vals, lo=rhs, hi=rhs, name=f"balance[{i},{t}]")
+
+        # ---- facility-location strengthening (7) --------------------------------------------
+        if formulation == "facility_location" and shortage is not Shortage.BACKLOG:
+            serve: dict[tuple[int, int], list[int]] = {}
+            for k in range(len(o_sku)):
+                i, a = int(order_sku[k]), int(arrival_arr[k])
+                fl_days = [u for u in range(a, T + 1) if d[i, u - 1] > 0]
+                if not fl_days:
+                    continue
+                z = b.add_vars(
+                    len(fl_days),
+                    ub=d[i, np.asarray(fl_days) - 1].astype(float),
+                    implied_integer=True,
+                )
+                y = o_y[k]
+                for u, zv in zip(fl_days, z.tolist(), strict=True):
+                    b.add_row([zv, y], [1.0, -float(d[i, u - 1])], hi=0.0, name=f"fl[{i},{k},{u}]")
+                    serve.setdefault((i, u), []).append(zv)
+                b.add_row(
+                    [*z.tolist(), int(order_n[k])],
+                    [1.0] * len(fl_days) + [-float(sk.pack_size[i])],
+                    hi=0.0,
+                    name=f"flsum[{i},{k}]",
+                )
+            for i in range(N):
+                init = float(sk.initial_stock[i])
+                wv = None
+                if init > 0:
+                    wv = b.add_vars(T, ub=d[i].astype(float), implied_integer=True)
+                    b.add_row(wv, np.ones(T), hi=init, name=f"flinit[{i}]")
+                for u in range(1, T + 1):
+                    if d[i, u - 1] == 0:
+                        continue
+                    cols = [int(sold[i, u - 1]), *serve.get((i, u), [])]
+                    vals = [1.0] + [-1.0] * (len(cols) - 1)
+                    if wv is not None:
+                        cols.append(int(wv[u - 1]))
+                        vals.append(-1.0)
+                    b.add_row(cols, vals, hi=0.0, name=f"flserve[{i},{u}]")
+
+        # ---- capacity, lock, storage, budget ------------------------------------------------
+        cap_rows: dict[tuple[int, int], int] = {}
+        for (s, t), (cols, vals) in sorted(cap_terms.items()):
+            lim = float(limit[s, t - first])
+            rc, rv = list(cols), list(vals)
             if elastic:
                 e = int(b.add_vars(1, cost=1.0, integer=True)[0])
-                elastic_vars["storage"].append(e)
-                c.append(e)
-                v.append(-1.0)
-            b.add_row(c, v, hi=float(problem.policy.storage_capacity), name=f"storage[{t + 1}]")
-    if budget is not None and o_n:
-        c = list(o_n)
-        v = [float(sk.unit_cost[o_sku[k]] * sk.pack_size[o_sku[k]]) for k in range(len(o_n))]
-        if elastic:
-            e = int(b.add_vars(1, cost=1.0, integer=True)[0])
-            elastic_vars["budget"].append(e)
-            c.append(e)
-            v.append(-1.0)
-        b.add_row(c, v, hi=float(budget), name="budget")
+                elastic_vars["capacity"].append(e)
+                rc.append(e)
+                rv.append(-1.0)
+            cap_rows[(s, t)] = b.add_row(rc, rv, hi=lim, name=f"capacity[{sp.ids[s]},{t}]")
+        if sc == 0:
+            first_orders = {int(order_sku[k]): k for k in range(len(o_sku)) if o_round[k] == 0}
+            for i in range(N):
+                need = int(lock_units[i])
+                if need <= 0 or (i, 0) in fixed:
+                    continue
+                k0 = first_orders.get(i)
+                rc = [] if k0 is None else [int(order_n[k0])]
+                rv = [] if k0 is None else [float(sk.pack_size[i])]
+                if elastic:
+                    e = int(b.add_vars(1, cost=1.0, integer=True)[0])
+                    elastic_vars["lock"].append(e)
+                    rc.append(e)
+                    rv.append(1.0)
+                lock_rows[i] = b.add_row(rc, rv, lo=float(need), name=f"lock[{sk.ids[i]}]")
+        if problem.policy.storage_capacity is not None:
+            for t in range(T):
+                rc, rv = inv[:, t].tolist(), [1.0] * N
+                if elastic:
+                    e = int(b.add_vars(1, cost=1.0, integer=True)[0])
+                    elastic_vars["storage"].append(e)
+                    rc.append(e)
+                    rv.append(-1.0)
+                b.add_row(
+                    rc, rv, hi=float(problem.policy.storage_capacity), name=f"storage[{t + 1}]"
+                )
+        if budget is not None and o_n:
+            rc = list(o_n)
+            rv = [float(sk.unit_cost[o_sku[k]] * sk.pack_size[o_sku[k]]) for k in range(len(o_n))]
+            if elastic:
+                e = int(b.add_vars(1, cost=1.0, integer=True)[0])
+                elastic_vars["budget"].append(e)
+                rc.append(e)
+                rv.append(-1.0)
+            b.add_row(rc, rv, hi=float(budget), name="budget")
 
-    return Formulation(
-        model=b.build(),
-        order_sku=order_sku,
-        order_round=np.asarray(o_round, dtype=np.int64),
-        order_n=order_n,
-        order_y=np.asarray(o_y, dtype=np.int64),
-        big_m=np.asarray(o_m, dtype=np.int64),
-        prod_order=np.asarray(p_order, dtype=np.int64),
-        prod_day=np.asarray(p_day, dtype=np.int64),
-        prod_var=np.asarray(p_var, dtype=np.int64),
-        inv=inv,
-        sold=sold,
-        back=back,
-        cap_rows=cap_rows,
-        lock_rows=lock_rows,
-        elastic_vars={k: tuple(v) for k, v in elastic_vars.items()},
+        # ---- service level (chance constraint) ---------------------------------------------
+        if risk.service_level is not None:
+            for i in range(N):
+                total = float(d[i].sum())
+                need_sl = math.ceil(risk.service_level * total - 1e-9)
+                if need_sl <= 0:
+                    continue
+                cols = sold[i].tolist()
+                vals = [1.0] * T
+                if risk.chance > 0:  # may be missed (zc = 1) in scenarios of weight <= chance
+                    zc = int(b.add_vars(1, ub=1.0, integer=True)[0])
+                    cols.append(zc)
+                    vals.append(float(need_sl))
+                    serve_rows = _chance_rows.setdefault(i, ([], []))
+                    serve_rows[0].append(zc)
+                    serve_rows[1].append(w_s)
+                b.add_row(cols, vals, lo=float(need_sl), name=f"service[{sc},{sk.ids[i]}]")
+
+        views.append(
+            Formulation(
+                model=None,  # type: ignore[arg-type]  # set below, once the model is built
+                order_sku=order_sku,
+                order_round=np.asarray(o_round, dtype=np.int64),
+                order_n=order_n,
+                order_y=np.asarray(o_y, dtype=np.int64),
+                big_m=np.asarray(o_m, dtype=np.int64),
+                prod_order=np.asarray(p_order, dtype=np.int64),
+                prod_day=np.asarray(p_day, dtype=np.int64),
+                prod_var=np.asarray(p_var, dtype=np.int64),
+                inv=inv,
+                sold=sold,
+                back=back,
+                cap_rows=cap_rows,
+                lock_rows=lock_rows,
+                elastic_vars={},
+            )
+        )
+
+    if risk.service_level is not None and risk.chance > 0:
+        equal = bool(np.allclose(W, W[0]))
+        for i, (zs, ws_list) in sorted(_chance_rows.items()):
+            if equal:  # a count, whole coefficients (CP-SAT needs them): sum z <= chance / w
+                misses = math.floor(float(risk.chance) / float(W[0]) + 1e-9)
+                b.add_row(zs, [1.0] * len(zs), hi=float(misses), name=f"chance[{sk.ids[i]}]")
+            else:
+                b.add_row(zs, ws_list, hi=float(risk.chance), name=f"chance[{sk.ids[i]}]")
+    scenario_cost = tuple(
+        (
+            np.asarray(shared_cost[0] + cost_cols[sc], dtype=np.int64),
+            np.asarray(shared_cost[1] + cost_vals[sc], dtype=float),
+            float(cost_c0[sc]),
+        )
+        for sc in range(n_scen)
+    )
+    n_model_vars = b.n_vars
+    lam = float(risk.cvar_weight)
+    if lam > 0 and not elastic:
+        eta = int(b.add_vars(1, lb=-np.inf, cost=lam)[0])
+        for sc in range(n_scen):
+            u = int(b.add_vars(1, cost=lam * float(W[sc]) / (1.0 - risk.cvar_alpha))[0])
+            cols_s, vals_s, c0_s = scenario_cost[sc]
+            b.add_row(
+                [u, eta, *cols_s.tolist()],
+                [1.0, 1.0, *(-vals_s).tolist()],
+                lo=c0_s,
+                name=f"cvar[{sc}]",
+            )
+    model = b.build()
+    if lam > 0 and not elastic:
+        cvec = model.c.copy()
+        cvec[:n_model_vars] *= 1.0 - lam
+        cvec.setflags(write=False)
+        model = dataclasses.replace(model, c=cvec, c0=model.c0 * (1.0 - lam))
+    frozen_elastic = {k: tuple(v) for k, v in elastic_vars.items()}
+    return ScenarioFormulation(
+        model=model,
+        views=tuple(
+            dataclasses.replace(v, model=model, elastic_vars=frozen_elastic) for v in views
+        ),
+        stage=stage,
+        scenario_cost=scenario_cost,
     )

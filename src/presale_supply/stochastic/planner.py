@@ -1,0 +1,349 @@
+"""The two-stage stochastic planner: one lock for every demand scenario, recourse per scenario.
+
+The model is :func:`~presale_supply.replenishment.formulation.build_scenario_formulation`: the
+orders of rounds ``0 .. stage`` are decided once (before demand is known), later rounds,
+production, inventory and sales per scenario, and the objective is the expected cost (or a
+mix of expected cost and CVaR, see :class:`~presale_supply.replenishment.formulation.Risk`). With
+one scenario it is the deterministic planner's model.
+
+Every returned plan is checked independently: each scenario's plan by
+:func:`~presale_supply.replenishment.checker.check_plan` against that scenario's demand, plus the
+non-anticipativity (the shared rounds order the same in every scenario), the fixed orders and
+the service level, in :func:`check_scenario_plans`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from presale_supply.backends.base import (
+    SolveOptions,
+    Status,
+    get_backend,
+    relative_gap,
+    run_backend,
+)
+from presale_supply.data import Demand, Problem
+from presale_supply.exceptions import PlanCheckError
+from presale_supply.replenishment.checker import CheckReport, PlanArrays, check_plan
+from presale_supply.replenishment.decompose import decomposable, split_by_supplier
+from presale_supply.replenishment.formulation import Risk, build_scenario_formulation
+from presale_supply.replenishment.solve import extract_plan, precheck
+
+__all__ = [
+    "StochasticResult",
+    "check_scenario_plans",
+    "cvar",
+    "scenario_problem",
+    "solve_stochastic",
+]
+
+
+def cvar(costs: np.ndarray, weights: np.ndarray, alpha: float) -> float:
+    """Conditional value at risk: expected cost over the worst ``1 - alpha`` of probability.
+
+    Discrete definition (Rockafellar-Uryasev): ``min_eta eta + E[(cost - eta)+] / (1 - alpha)``,
+    attained at the alpha-quantile of the cost.
+    """
+    c = np.asarray(costs, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    order = np.argsort(c)
+    cum = np.cumsum(w[order])
+    k = int(np.searchsorted(cum, alpha - 1e-12))
+    eta = float(c[order][min(k, len(c) - 1)])
+    return eta + float(np.sum(w * np.maximum(c - eta, 0.0))) / (1.0 - alpha)
+
+
+def scenario_problem(problem: Problem, s: int, lock: np.ndarray | None = None) -> Problem:
+    """The deterministic problem of scenario ``s`` (weight 1) keeping the stochastic lock."""
+    return dataclasses.replace(
+        problem,
+        demand=Demand(problem.demand.units[s : s + 1], np.ones(1)),
+        policy=dataclasses.replace(problem.policy, rounds=tuple(problem.rounds)),
+        lock=problem.lock_units() if lock is None else lock,
+    )
+
+
+def check_scenario_plans(
+    problem: Problem,
+    plans: tuple[PlanArrays, ...],
+    *,
+    stage: int,
+    fixed: dict[tuple[int, int], int] | None = None,
+    risk: Risk | None = None,
+) -> tuple[list[str], list[CheckReport]]:
+    """Check every scenario plan and the links between them.
+
+    Returns
+    -------
+    violations : list of str
+        Empty when every plan is feasible, the rounds ``0 .. stage`` order the same in every
+        scenario, fixed orders are kept, and the service level holds where required.
+    reports : list of CheckReport
+        One per scenario (costs per scenario in ``report.costs``).
+    """
+    bad: list[str] = []
+    reports: list[CheckReport] = []
+    lock = problem.lock_units()
+    for s, plan in enumerate(plans):
+        rep = check_plan(scenario_problem(problem, s, lock), plan)
+        reports.append(rep)
+        bad += [f"scenario {s}: {v}" for v in rep.violations[:5]]
+    first = plans[0].order_units[:, : stage + 1]
+    for s, plan in enumerate(plans[1:], start=1):
+        diff = np.argwhere(plan.order_units[:, : stage + 1] != first)
+        for i, r in diff[:5]:
+            bad.append(
+                f"scenario {s}: round {r} orders {plan.order_units[i, r]} units of sku "
+                f"{problem.skus.ids[i]!r}, scenario 0 orders {first[i, r]}: a decision made "
+                "before demand is known must be the same in every scenario"
+            )
+    pack = problem.skus.pack_size
+    for (i, r), packs in (fixed or {}).items():
+        for s, plan in enumerate(plans):
+            if plan.order_units[i, r] != packs * pack[i]:
+                bad.append(
+                    f"scenario {s}: sku {problem.skus.ids[i]!r} round {r} orders "
+                    f"{plan.order_units[i, r]} units, {packs * pack[i]} were already placed"
+                )
+    if risk is not None and risk.service_level is not None:
+        d = problem.demand.units.sum(axis=2)
+        sold = np.stack([p.sold.sum(axis=1) for p in plans])
+        need = np.ceil(risk.service_level * d - 1e-9)
+        miss = sold < need - 1e-9
+        missed = (problem.demand.weights[:, None] * miss).sum(axis=0)
+        for i in np.flatnonzero(missed > risk.chance + 1e-9)[:5]:
+            bad.append(
+                f"sku {problem.skus.ids[i]!r}: the {risk.service_level:.0%} fill rate is missed "
+                f"in scenarios of probability {missed[i]:.3f} > {risk.chance:g}"
+            )
+    return bad, reports
+
+
+@dataclass(frozen=True, eq=False)
+class StochasticResult:
+    """Outcome of :func:`solve_stochastic`.
+
+    Attributes
+    ----------
+    status : Status
+        OPTIMAL only when proven within the gap; FEASIBLE (with ``gap``) at a limit.
+    objective : float or None
+        Expected cost (with CVaR: ``(1 - lambda) E + lambda CVaR``), recomputed from the
+        checked scenario plans.
+    expected_cost : float or None
+    bound, gap : float or None
+        Solver's bound on the objective and the relative gap.
+    solver, seconds, message
+    problem : Problem
+    stage : int
+        Last round decided now (its orders are :meth:`orders_now`).
+    plans : tuple of PlanArrays
+        One plan per scenario.
+    scenario_costs : ndarray
+        Cost of each scenario's plan.
+    model_size : dict
+    """
+
+    status: Status
+    objective: float | None
+    expected_cost: float | None
+    bound: float | None
+    gap: float | None
+    solver: str
+    seconds: float
+    message: str
+    problem: Problem = field(repr=False)
+    stage: int = 0
+    plans: tuple[PlanArrays, ...] = field(default=(), repr=False)
+    scenario_costs: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    model_size: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def first_stage_units(self) -> np.ndarray:
+        """Units per SKU and shared round ``0 .. stage``, shape (N, stage + 1)."""
+        if not self.plans:
+            raise ValueError(f"no plan: the solve ended {self.status.value}. {self.message}")
+        return self.plans[0].order_units[:, : self.stage + 1].copy()
+
+    def orders_now(self) -> pd.DataFrame:
+        """The orders to place now: ``sku, supplier, round, order_day, units`` (units > 0)."""
+        u = self.first_stage_units
+        p = self.problem
+        rows = [
+            (p.skus.ids[i], p.suppliers.ids[p.sku_supplier[i]], r, p.rounds[r], int(u[i, r]))
+            for i, r in np.argwhere(u > 0).tolist()
+        ]
+        return pd.DataFrame(rows, columns=["sku", "supplier", "round", "order_day", "units"])
+
+    def cost_distribution(self) -> pd.DataFrame:
+        """``scenario, weight, cost`` per scenario."""
+        return pd.DataFrame(
+            {
+                "scenario": np.arange(len(self.scenario_costs)),
+                "weight": self.problem.demand.weights,
+                "cost": self.scenario_costs,
+            }
+        )
+
+
+def _merge(parts: list[tuple[np.ndarray, PlanArrays]], N: int, T: int, R: int) -> PlanArrays:
+    units = np.zeros((N, R), dtype=np.int64)
+    sold = np.zeros((N, T), dtype=np.int64)
+    on_hand = np.zeros((N, T), dtype=np.int64)
+    backlog = np.zeros((N, T), dtype=np.int64)
+    prod = []
+    for idx, a in parts:
+        units[idx] = a.order_units
+        sold[idx] = a.sold
+        on_hand[idx] = a.on_hand
+        backlog[idx] = a.backlog
+        prod.append((idx[a.prod_sku], a.prod_round, a.prod_day, a.prod_units))
+    cat = [np.concatenate(c) for c in zip(*prod, strict=True)]
+    return PlanArrays(units, cat[0], cat[1], cat[2], cat[3], sold, on_hand, backlog)
+
+
+def solve_stochastic(
+    problem: Problem,
+    solver: str = "cpsat",
+    *,
+    stage: int = 0,
+    fixed: dict[tuple[int, int], int] | None = None,
+    risk: Risk | None = None,
+    time_limit: float | None = 60.0,
+    threads: int = 1,
+    seed: int = 0,
+    gap: float = 1e-4,
+    formulation: str = "aggregate",
+    decompose: bool | None = None,
+    log: bool = False,
+) -> StochasticResult:
+    """Plan ``problem`` over its demand scenarios (two-stage: rounds ``0 .. stage`` now).
+
+    Parameters
+    ----------
+    problem : Problem
+        ``problem.demand`` holds the scenarios and their weights (e.g. from
+        :func:`presale_supply.forecast.to_planner_scenarios`); one scenario gives the
+        deterministic plan.
+    solver : str
+        Any planner backend; CVaR needs an LP-based one (``"highs"``, ``"scip"``, ``"cbc"``).
+    stage : int
+        Last round decided now (0: the lock round).
+    fixed : dict, optional
+        ``(sku index, round index) -> packs`` already placed (kept as they are).
+    risk : Risk, optional
+        Service level, chance constraint, CVaR.
+    time_limit, threads, seed, gap, log
+        As in :func:`presale_supply.solve`.
+    formulation : {"aggregate", "facility_location"}
+    decompose : bool, optional
+        Solve one subproblem per supplier (exact without budget or storage, and without CVaR,
+        which couples suppliers); default: when possible.
+
+    Raises
+    ------
+    PlanCheckError
+        If a solver's plan fails the independent checks (never returned).
+    """
+    t0 = time.perf_counter()
+    risk = risk or Risk()
+    couples = risk.cvar_weight > 0
+    if decompose is None:
+        decompose = decomposable(problem) and not couples
+    parts = (
+        [(idx, sub) for _, idx, sub in split_by_supplier(problem)]
+        if decompose and decomposable(problem) and not couples
+        else [(np.arange(len(problem.skus)), problem)]
+    )
+    findings = precheck(problem)
+    backend = get_backend(solver)
+    if findings:
+        return StochasticResult(
+            Status.INFEASIBLE, None, None, None, None, backend.version(),
+            time.perf_counter() - t0, "infeasible by the pre-check: " + " ".join(findings),
+            problem, stage,
+        )  # fmt: skip
+    n_all = len(problem.skus)
+    S = problem.demand.n_scenarios
+    N, T, R = n_all, problem.n_days, len(problem.rounds)
+    pieces: list[list[tuple[np.ndarray, PlanArrays]]] = [[] for _ in range(S)]
+    bounds: list[float | None] = []
+    statuses: list[Status] = []
+    messages: list[str] = []
+    size: dict[str, Any] = {"variables": 0, "rows": 0, "scenarios": S, "subproblems": len(parts)}
+    solver_name = backend.version()
+    for idx, sub in parts:
+        local_fixed = None
+        if fixed:
+            pos = {int(g): k for k, g in enumerate(idx.tolist())}
+            local_fixed = {(pos[i], r): v for (i, r), v in fixed.items() if i in pos}
+        sf = build_scenario_formulation(
+            sub, stage=stage, fixed=local_fixed, risk=risk, formulation=formulation
+        )
+        size["variables"] += sf.model.n_vars
+        size["rows"] += sf.model.n_rows
+        share = None if time_limit is None else max(1.0, time_limit * len(idx) / n_all)
+        options = SolveOptions(time_limit=share, threads=threads, seed=seed, gap=gap, log=log)
+        raw = run_backend(backend, sf.model, options)
+        solver_name = raw.solver
+        statuses.append(raw.status)
+        bounds.append(raw.bound)
+        if not raw.status.has_solution or raw.x is None:
+            messages.append(raw.message)
+            continue
+        lock = sub.lock_units()
+        for s, view in enumerate(sf.views):
+            pieces[s].append((idx, extract_plan(scenario_problem(sub, s, lock), view, raw.x)))
+    seconds = time.perf_counter() - t0
+    if any(not st.has_solution for st in statuses):
+        worst = next(st for st in statuses if not st.has_solution)
+        return StochasticResult(
+            worst if worst is not Status.OPTIMAL else Status.ERROR, None, None, None, None,
+            solver_name, seconds, "; ".join(messages), problem, stage, model_size=size,
+        )  # fmt: skip
+    plans = tuple(_merge(pieces[s], N, T, R) for s in range(S))
+    bad, reports = check_scenario_plans(problem, plans, stage=stage, fixed=fixed, risk=risk)
+    if bad:
+        raise PlanCheckError(
+            f"the scenario plans from {solver_name} fail the independent check "
+            f"({len(bad)} violations); they are not returned.",
+            bad,
+        )
+    costs = np.array([rep.costs["total"] for rep in reports])
+    w = problem.demand.weights
+    expected = float(w @ costs)
+    objective = expected
+    if couples:
+        lam = risk.cvar_weight
+        objective = (1 - lam) * expected + lam * cvar(costs, w, risk.cvar_alpha)
+    bound = None if any(b is None for b in bounds) else float(sum(b for b in bounds if b))
+    if bound is not None and bound > objective and bound - objective <= 1e-6 * max(1, objective):
+        bound = objective
+    g = relative_gap(objective, bound)
+    status = Status.OPTIMAL if all(st is Status.OPTIMAL for st in statuses) else Status.FEASIBLE
+    message = f"{S} scenarios, {len(parts)} subproblem(s)"
+    if status is Status.OPTIMAL and g is not None and g > gap + 1e-9:
+        status = Status.FEASIBLE
+        message += f"; stopped at a gap of {g:.3%}, above the tolerance {gap:g}"
+    return StochasticResult(
+        status=status,
+        objective=objective,
+        expected_cost=expected,
+        bound=bound,
+        gap=g,
+        solver=solver_name,
+        seconds=time.perf_counter() - t0,
+        message=message,
+        problem=problem,
+        stage=stage,
+        plans=plans,
+        scenario_costs=costs,
+        model_size=size,
+    )

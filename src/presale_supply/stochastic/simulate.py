@@ -1,0 +1,596 @@
+r"""Rolling re-plans on simulated campaigns, and the value of staging.
+
+Demand model of a simulated campaign (documented in ``docs/stochastic.md``):
+
+- each SKU has an unknown campaign level :math:`\theta_i \sim \mathrm{Gamma}(a, a)` (mean 1,
+  coefficient of variation :math:`1/\sqrt a`, ``level_cv``): how much the campaign over- or
+  under-sells the forecast, the uncertainty a lock is exposed to;
+- daily demand :math:`d_{it} \sim \mathrm{NegBin}(\text{mean } \theta_i m_{it}, \text{shape } k)`
+  around the expected profile :math:`m_{it}` (the example campaign's profile);
+- deposits on the warm-up and presale days,
+  :math:`D_{it} \sim \mathrm{Poisson}(\phi\, \theta_i M_i w_t)`, with :math:`M_i = \sum_t m_{it}`,
+  :math:`\phi` the deposit share and :math:`w_t` the day's share of deposits.
+
+Re-forecast at an order day :math:`o`: the forecaster's presale update
+(:func:`presale_supply.forecast.presale.posterior`, deposits with
+:math:`\rho(t) = \phi \sum_{u \le t} w_u`) gives the Gamma posterior of the level from the
+deposits seen before :math:`o`; the demand seen on days before :math:`o` updates it again
+(:math:`\alpha \mathrel{+}= \sum_{t<o} d_{it}`, :math:`\beta \mathrel{+}= \sum_{t<o} m_{it}`;
+demand is taken as observed, e.g. through add-to-cart, even when a sale was lost). Scenarios draw
+levels from the posterior and future days from the negative binomial; past days are the
+realised demand.
+
+Policies, on the same demand draws and the same scenario draws:
+
+- ``up_front``: every round's quantity is decided at the lock date (the best static plan over
+  the prior scenarios, no re-plan);
+- ``fixed_lock``: the first round orders exactly the lock (``lock_ratio`` x expected demand, in
+  packs, at least the MOQ), then each later round re-plans over scenarios from the signals
+  seen so far;
+- ``stochastic_lock``: the first round is the two-stage optimum over the prior scenarios (at
+  least the lock), then the same re-plans;
+- ``perfect_foresight``: the plan on the realised demand (with the same lock): a lower bound.
+
+Each campaign's orders are then evaluated on the realised demand by the planner itself (all
+orders fixed, production and sales free), so every cost comes from a checked plan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from presale_supply.backends.base import Status
+from presale_supply.data import Demand, Policy, Problem
+from presale_supply.exceptions import InfeasibleError, InputError, SolverError
+from presale_supply.forecast.presale import SignalModel, posterior
+from presale_supply.replenishment.checker import PlanArrays, check_plan
+from presale_supply.stochastic.planner import StochasticResult, solve_stochastic
+
+__all__ = [
+    "POLICIES",
+    "CampaignOutcome",
+    "CampaignSimulator",
+    "DemandModel",
+    "ExampleFactory",
+    "PolicyComparison",
+    "Truth",
+    "compare_policies",
+    "simulate_campaign",
+    "summarise",
+]
+
+
+class PolicyName(enum.StrEnum):
+    """Order policies compared by :func:`compare_policies`."""
+
+    UP_FRONT = "up_front"
+    FIXED_LOCK = "fixed_lock"
+    STOCHASTIC_LOCK = "stochastic_lock"
+    PERFECT_FORESIGHT = "perfect_foresight"
+
+
+#: Every policy, in report order.
+POLICIES = tuple(p.value for p in PolicyName)
+
+
+@dataclass(frozen=True)
+class Truth:
+    """One simulated campaign: levels, realised demand and deposits (arrays (N,) and (N, T))."""
+
+    theta: np.ndarray
+    demand: np.ndarray
+    deposits: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class DemandModel:
+    """The generative demand model of simulated campaigns (module docstring).
+
+    Parameters
+    ----------
+    mean : ndarray (N, T)
+        Expected daily demand at level 1.
+    deposit_weight : ndarray (T,)
+        Share of a SKU's deposits placed on each campaign day (0 outside warm-up and presale).
+    level_cv : float
+        Coefficient of variation of the campaign level (0.35).
+    nb_shape : float
+        Negative-binomial shape of daily demand (8; ``inf`` gives Poisson).
+    deposit_share : float
+        Deposits per unit of campaign demand (0.25).
+    """
+
+    mean: np.ndarray
+    deposit_weight: np.ndarray
+    level_cv: float = 0.35
+    nb_shape: float = 8.0
+    deposit_share: float = 0.25
+
+    def __post_init__(self) -> None:
+        m = np.asarray(self.mean, dtype=float)
+        if m.ndim != 2 or not np.isfinite(m).all() or (m < 0).any():
+            raise InputError("mean must be a finite (skus, days) array >= 0.", value=m.shape)
+        w = np.asarray(self.deposit_weight, dtype=float)
+        if w.shape != (m.shape[1],) or (w < 0).any():
+            raise InputError("deposit_weight must be >= 0, one per day.", value=w.shape)
+        if not (0 < self.level_cv < 5):
+            raise InputError("level_cv must be in (0, 5).", column="level_cv", value=self.level_cv)
+        if not self.nb_shape > 0 or not (self.deposit_share > 0):
+            raise InputError(
+                "nb_shape and deposit_share must be > 0.",
+                value=(self.nb_shape, self.deposit_share),
+            )
+        object.__setattr__(self, "mean", m)
+        object.__setattr__(self, "deposit_weight", w / w.sum() if w.sum() > 0 else w)
+
+    @property
+    def level_shape(self) -> float:
+        """Gamma shape ``a = 1 / level_cv**2`` of the level prior."""
+        return 1.0 / self.level_cv**2
+
+    @classmethod
+    def from_example(cls, ex: Any, **kwargs: Any) -> DemandModel:
+        """The model of an :class:`~presale_supply.datasets.ExampleCampaign` (its expected
+        profile; deposits on warm-up and presale days in proportion to expected demand)."""
+        mean = np.asarray(ex.expected_demand, dtype=float)
+        starts = ex.campaign.stage_starts()
+        names = [s.name for s in ex.campaign.stages]
+        after = [starts[n] for n in names if n not in ("warm-up", "presale")]
+        last_dep = (min(after) - 1) if after else mean.shape[1]
+        w = np.zeros(mean.shape[1])
+        w[:last_dep] = mean[:, :last_dep].sum(axis=0)
+        kwargs.setdefault("nb_shape", float(ex.params.nb_shape))
+        kwargs.setdefault("deposit_share", float(ex.params.deposit_share))
+        return cls(mean, w, **kwargs)
+
+    def _nb(self, rng: np.random.Generator, mu: np.ndarray) -> np.ndarray:
+        if math.isinf(self.nb_shape):
+            return rng.poisson(mu)
+        k = self.nb_shape
+        return rng.poisson(rng.gamma(k, np.maximum(mu, 1e-12) / k))
+
+    def draw(self, rng: np.random.Generator) -> Truth:
+        """Draw one campaign."""
+        a = self.level_shape
+        N = self.mean.shape[0]
+        theta = np.asarray(rng.gamma(a, 1.0 / a, size=N), dtype=float)
+        demand = self._nb(rng, theta[:, None] * self.mean).astype(np.int64)
+        total = self.mean.sum(axis=1)
+        dep = rng.poisson(self.deposit_share * (theta * total)[:, None] * self.deposit_weight)
+        return Truth(theta, demand, dep.astype(np.int64))
+
+    def level_posterior(self, truth: Truth, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """Gamma shape and rate of each SKU's level given what is seen before ``day``."""
+        a = self.level_shape
+        total = self.mean.sum(axis=1)
+        seen = max(min(day - 1, self.mean.shape[1]), 0)
+        n_sig = int(np.count_nonzero(self.deposit_weight[:seen]))
+        if n_sig > 0:
+            rho = tuple(
+                float(x)
+                for x in np.maximum(self.deposit_share * np.cumsum(self.deposit_weight), 1e-12)
+            )
+            cum = truth.deposits[:, :seen].sum(axis=1)
+            mean_y, shape = posterior(
+                total, a, cum, None, np.full(len(total), seen), SignalModel(rho, 0.0)
+            )
+            alpha = shape
+            rate = shape / np.maximum(mean_y, 1e-9) * total  # rate of theta = Y / M
+        else:
+            alpha = np.full(len(total), a)
+            rate = np.full(len(total), a)
+        alpha = alpha + truth.demand[:, :seen].sum(axis=1)
+        rate = rate + self.mean[:, :seen].sum(axis=1)
+        return alpha, rate
+
+    def scenarios(
+        self, truth: Truth | None, day: int, n: int, rng: np.random.Generator
+    ) -> np.ndarray:
+        """``n`` demand scenarios (n, N, T) as forecast on ``day``: realised before it.
+
+        ``truth=None`` (or ``day <= 1`` with no signal yet) draws from the prior.
+        """
+        N, T = self.mean.shape
+        if truth is None:
+            a = self.level_shape
+            alpha, rate = np.full(N, a), np.full(N, a)
+            seen = 0
+        else:
+            alpha, rate = self.level_posterior(truth, day)
+            seen = max(min(day - 1, T), 0)
+        theta = rng.gamma(alpha, 1.0 / rate, size=(n, N))
+        out = self._nb(rng, theta[:, :, None] * self.mean[None]).astype(np.int64)
+        if truth is not None and seen > 0:
+            out[:, :, :seen] = truth.demand[None, :, :seen]
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class CampaignOutcome:
+    """What one policy did on one simulated campaign.
+
+    Attributes
+    ----------
+    policy : str
+    order_units : ndarray (N, R)
+        Units ordered per SKU and round.
+    plan : PlanArrays
+        The realised plan (production, sales, stock) on the realised demand, checked.
+    cost : float
+        Realised total cost (checker's).
+    costs : dict
+        The checker's cost breakdown.
+    kpis : dict
+        fill_rate, sell_through, cleared_last_days, peak_capacity_use, ...
+    solves : list of dict
+        Per planning call: round, status, gap, seconds.
+    """
+
+    policy: str
+    order_units: np.ndarray
+    plan: PlanArrays = field(repr=False)
+    cost: float
+    costs: dict[str, float]
+    kpis: dict[str, float]
+    solves: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _kpis(problem: Problem, plan: PlanArrays, used: np.ndarray) -> dict[str, float]:
+    d = problem.demand.units[0]
+    sold = float(plan.sold.sum())
+    available = float(problem.skus.initial_stock.sum() + plan.order_units.sum())
+    last = problem.campaign.stages[-1].days
+    T = problem.n_days
+    before = plan.on_hand[:, T - last - 1].sum() if T - last - 1 >= 0 else 0
+    sold_last = float(plan.sold[:, T - last :].sum())
+    arrived_last = float(
+        plan.on_hand[:, -1].sum() + sold_last - before
+    )  # arrivals in the last days
+    in_clearance = float(before) + max(arrived_last, 0.0)
+    cap = np.asarray(problem.capacity)
+    util = np.divide(used, cap, out=np.zeros_like(cap), where=cap > 0)
+    agree = np.asarray(problem.suppliers.capacity_guarantee, dtype=bool)
+    return {
+        "fill_rate": sold / float(d.sum()) if d.sum() else 1.0,
+        "sell_through": sold / available if available else 0.0,
+        "cleared_last_days": sold_last / in_clearance if in_clearance > 0 else 1.0,
+        "peak_capacity_use": float(util[agree].max()) if agree.any() and util.size else 0.0,
+        "peak_capacity_use_no_agreement": float(util[~agree].max())
+        if (~agree).any() and util.size
+        else 0.0,
+        "left_at_end": float(plan.on_hand[:, -1].sum()),
+        "units_ordered": float(plan.order_units.sum()),
+    }
+
+
+@dataclass
+class CampaignSimulator:
+    """Runs the policies on simulated campaigns of one problem (see module docstring).
+
+    Parameters
+    ----------
+    problem : Problem
+        The campaign: SKUs, suppliers, capacity and policy (its demand is replaced).
+    model : DemandModel
+    n_scenarios : int
+        Scenarios per planning call (8).
+    solver : str
+    time_limit : float
+        Seconds per planning call.
+    gap : float
+        Relative gap at which a planning call stops (1e-3).
+    """
+
+    problem: Problem
+    model: DemandModel
+    n_scenarios: int = 8
+    solver: str = "cpsat"
+    time_limit: float = 10.0
+    gap: float = 1e-3
+
+    def __post_init__(self) -> None:
+        if self.model.mean.shape != (len(self.problem.skus), self.problem.n_days):
+            raise InputError(
+                "the demand model's mean must be (skus, days) of the problem.",
+                value=self.model.mean.shape,
+            )
+        if not (isinstance(self.n_scenarios, int) and self.n_scenarios >= 1):
+            raise InputError("n_scenarios must be >= 1.", value=self.n_scenarios)
+
+    def _with(self, units: np.ndarray, lock: np.ndarray, policy: Policy | None = None) -> Problem:
+        w = np.full(units.shape[0], 1.0 / units.shape[0])
+        return dataclasses.replace(
+            self.problem,
+            demand=Demand(units, w),
+            lock=lock,
+            policy=policy or dataclasses.replace(self.problem.policy, rounds=self.problem.rounds),
+        )
+
+    def lock_units(self, lock_ratio: float | None = None) -> np.ndarray:
+        """The lock in units: ``lock_ratio`` x the prior expected demand (whole units)."""
+        ratio = self.problem.policy.lock_ratio if lock_ratio is None else lock_ratio
+        return np.ceil(ratio * self.model.mean.sum(axis=1) - 1e-9)
+
+    def _solve(
+        self, prob: Problem, stage: int, fixed: dict[tuple[int, int], int], log: list[Any], r: int
+    ) -> StochasticResult:
+        res = solve_stochastic(
+            prob,
+            self.solver,
+            stage=stage,
+            fixed=fixed,
+            time_limit=self.time_limit,
+            gap=self.gap,
+        )
+        log.append(
+            {
+                "round": r,
+                "status": res.status.value,
+                "gap": res.gap,
+                "seconds": res.seconds,
+                "scenarios": prob.demand.n_scenarios,
+            }
+        )
+        if res.status is Status.INFEASIBLE:
+            raise InfeasibleError(f"round {r}: no feasible plan ({res.message})")
+        if not res.plans:
+            raise SolverError(f"round {r}: no plan ({res.status.value}: {res.message})")
+        return res
+
+    def run(
+        self,
+        policy: str,
+        truth: Truth,
+        seed: int,
+        *,
+        lock_ratio: float | None = None,
+    ) -> CampaignOutcome:
+        """Run ``policy`` on the campaign ``truth``; scenario draws depend on ``seed`` and the
+        round only, so every policy sees the same forecasts."""
+        pol = PolicyName(policy)
+        prob = self.problem
+        lock = self.lock_units(lock_ratio)
+        N, R = len(prob.skus), len(prob.rounds)
+        pack = prob.skus.pack_size
+        moq_packs = np.ceil(prob.skus.moq / pack - 1e-9).astype(np.int64)
+        fixed: dict[tuple[int, int], int] = {}
+        log: list[dict[str, Any]] = []
+        S = self.n_scenarios
+        real = self._with(truth.demand[None], lock)
+        if pol is PolicyName.PERFECT_FORESIGHT:
+            res = self._solve(real, R - 1, {}, log, 0)
+            fixed = {(i, r): int(res.plans[0].order_units[i, r] // pack[i]) for i in range(N)
+                     for r in range(R)}  # fmt: skip
+        else:
+            for r, o in enumerate(prob.rounds):
+                rng = np.random.default_rng([seed, r])
+                if pol is PolicyName.FIXED_LOCK and r == 0:
+                    packs = np.ceil(lock / pack - 1e-9).astype(np.int64)
+                    packs = np.where(packs > 0, np.maximum(packs, moq_packs), 0)
+                    fixed.update({(i, 0): int(packs[i]) for i in range(N)})
+                    continue
+                scen = self.model.scenarios(truth if o > 1 else None, o, S, rng)
+                stage = R - 1 if pol is PolicyName.UP_FRONT else r
+                res = self._solve(self._with(scen, lock), stage, fixed, log, r)
+                u = res.first_stage_units
+                for rr in range(stage + 1):
+                    for i in range(N):
+                        fixed[(i, rr)] = int(u[i, rr] // pack[i])
+                if pol is PolicyName.UP_FRONT:
+                    break
+        # evaluate the placed orders on the realised demand (production and sales free)
+        ev = self._solve(real, R - 1, fixed, log, R)
+        plan = ev.plans[0]
+        rep = check_plan(real, plan)
+        return CampaignOutcome(
+            policy=pol.value,
+            order_units=plan.order_units.copy(),
+            plan=plan,
+            cost=float(rep.costs["total"]),
+            costs={k: float(v) for k, v in rep.costs.items()},
+            kpis=_kpis(real, plan, rep.capacity_used),
+            solves=log,
+        )
+
+
+def simulate_campaign(
+    problem: Problem,
+    model: DemandModel,
+    policy: str = "stochastic_lock",
+    seed: int = 0,
+    **kwargs: Any,
+) -> CampaignOutcome:
+    """Simulate one campaign under ``policy`` (walks the order rounds, re-forecasting and
+    re-planning at each; see the module docstring). ``kwargs`` go to
+    :class:`CampaignSimulator`."""
+    sim = CampaignSimulator(problem, model, **kwargs)
+    truth = model.draw(np.random.default_rng([seed, 10_000]))
+    return sim.run(policy, truth, seed)
+
+
+@dataclass(frozen=True, eq=False)
+class PolicyComparison:
+    """Outcome of :func:`compare_policies`.
+
+    Attributes
+    ----------
+    runs : DataFrame
+        One row per (campaign, policy): cost, regret, KPIs, solve statuses.
+    table : DataFrame
+        One row per policy: ``policy, campaigns, infeasible_campaigns, expected_cost,
+        cost_ci_low, cost_ci_high, fill_rate, sell_through, cleared_last_3_days,
+        peak_capacity_use, regret, regret_ci_low, regret_ci_high, regret_share,
+        not_optimal_solves`` (95% normal intervals over campaigns;
+        regret = cost minus the perfect-foresight cost of the same campaign;
+        ``peak_capacity_use`` is the highest load / capacity of a supplier under a
+        capacity-guarantee agreement over all campaigns, to compare with ``1 - buffer``).
+    """
+
+    runs: pd.DataFrame
+    table: pd.DataFrame
+
+
+def _ci(x: np.ndarray) -> tuple[float, float, float]:
+    m = float(np.mean(x))
+    if len(x) < 2:
+        return m, m, m
+    h = 1.96 * float(np.std(x, ddof=1)) / math.sqrt(len(x))
+    return m, m - h, m + h
+
+
+def summarise(runs: pd.DataFrame) -> pd.DataFrame:
+    """The per-policy table of :class:`PolicyComparison` from its runs."""
+    rows = []
+    for pol in [p for p in POLICIES if p in set(runs["policy"])]:
+        g_all = runs[runs["policy"] == pol]
+        g = g_all[g_all["cost"].notna()]
+        if g.empty:
+            rows.append({"policy": pol, "campaigns": 0, "infeasible_campaigns": len(g_all)})
+            continue
+        m, lo, hi = _ci(g["cost"].to_numpy())
+        row: dict[str, Any] = {
+            "policy": pol,
+            "campaigns": len(g),
+            "infeasible_campaigns": len(g_all) - len(g),
+            "expected_cost": m,
+            "cost_ci_low": lo,
+            "cost_ci_high": hi,
+            "fill_rate": float(g["fill_rate"].mean()),
+            "sell_through": float(g["sell_through"].mean()),
+            "cleared_last_3_days": float(g["cleared_last_days"].mean()),
+            "peak_capacity_use": float(g["peak_capacity_use"].max()),
+        }
+        if "regret" in g and g["regret"].notna().any():
+            g = g[g["regret"].notna()]
+            rm, rlo, rhi = _ci(g["regret"].to_numpy())
+            row.update(
+                regret=rm,
+                regret_ci_low=rlo,
+                regret_ci_high=rhi,
+                regret_share=float((g["regret"] / g["pf_cost"]).mean()),
+            )
+        row["not_optimal_solves"] = int(g["not_optimal_solves"].sum())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _one_campaign(
+    make: Callable[[int], tuple[Problem, DemandModel]],
+    seed: int,
+    policies: Sequence[str],
+    sim_kwargs: dict[str, Any],
+    lock_ratio: float | None,
+) -> list[dict[str, Any]]:
+    problem, model = make(seed)
+    sim = CampaignSimulator(problem, model, **sim_kwargs)
+    truth = model.draw(np.random.default_rng([seed, 10_000]))
+    rows: list[dict[str, Any]] = []
+    for pol in policies:
+        t0 = time.perf_counter()
+        try:
+            out = sim.run(pol, truth, seed, lock_ratio=lock_ratio)
+        except InfeasibleError as exc:  # e.g. the lock does not fit a smaller capacity
+            rows.append({"campaign": seed, "policy": pol, "cost": math.nan, "infeasible": str(exc)})
+            continue
+        rows.append(
+            {
+                "campaign": seed,
+                "policy": pol,
+                "cost": out.cost,
+                **out.kpis,
+                "seconds": time.perf_counter() - t0,
+                "planning_calls": len(out.solves),
+                "not_optimal_solves": sum(s["status"] != Status.OPTIMAL.value for s in out.solves),
+                "max_gap": max((s["gap"] or 0.0) for s in out.solves),
+            }
+        )
+    return rows
+
+
+def compare_policies(
+    make: Callable[[int], tuple[Problem, DemandModel]],
+    seeds: Sequence[int],
+    policies: Sequence[str] = POLICIES,
+    *,
+    lock_ratio: float | None = None,
+    executor: Executor | None = None,
+    progress: bool = False,
+    **sim_kwargs: Any,
+) -> PolicyComparison:
+    """Run ``policies`` on the campaigns ``make(seed)`` for each seed (same draws for all).
+
+    Parameters
+    ----------
+    make : callable
+        ``seed -> (problem, demand model)``, e.g. :func:`example_factory`. Must be picklable
+        to use a process-pool ``executor``.
+    seeds : sequence of int
+    policies : sequence of str
+        Subset of :data:`POLICIES`; regret needs ``"perfect_foresight"``.
+    lock_ratio : float, optional
+        Override the problem's lock ratio (sensitivity runs).
+    executor : concurrent.futures.Executor, optional
+        Run campaigns concurrently.
+    progress : bool
+        Show a progress bar (tqdm) on stderr.
+    sim_kwargs
+        :class:`CampaignSimulator` options (n_scenarios, solver, time_limit, gap).
+    """
+    bad = [p for p in policies if p not in POLICIES]
+    if bad:
+        raise InputError(f"unknown policies {bad}; valid: {list(POLICIES)}.", value=bad)
+    import importlib
+
+    tqdm = importlib.import_module("tqdm.auto").tqdm
+
+    jobs: list[Any]
+    if executor is not None:
+        jobs = [
+            executor.submit(_one_campaign, make, s, policies, sim_kwargs, lock_ratio) for s in seeds
+        ]
+    else:
+        jobs = list(seeds)
+    rows: list[dict[str, Any]] = []
+    for job in tqdm(jobs, disable=not progress, desc="campaigns", unit="campaign"):
+        if executor is not None:
+            rows += job.result()
+        else:
+            rows += _one_campaign(make, job, policies, sim_kwargs, lock_ratio)
+    runs = pd.DataFrame(rows)
+    if PolicyName.PERFECT_FORESIGHT.value in policies:
+        pf = runs[runs["policy"] == "perfect_foresight"].set_index("campaign")["cost"]
+        runs["pf_cost"] = runs["campaign"].map(pf)
+        runs["regret"] = runs["cost"] - runs["pf_cost"]
+    return PolicyComparison(runs=runs, table=summarise(runs))
+
+
+@dataclass(frozen=True)
+class ExampleFactory:
+    """``seed -> (problem, demand model)`` from the example campaign generator (picklable).
+
+    Parameters
+    ----------
+    n_skus : int
+    level_cv : float
+    policy : Policy, optional
+    """
+
+    n_skus: int = 12
+    level_cv: float = 0.35
+    policy: Policy | None = None
+
+    def __call__(self, seed: int) -> tuple[Problem, DemandModel]:
+        from presale_supply.datasets import ExampleParams, example_campaign
+
+        ex = example_campaign(seed, ExampleParams(n_skus=self.n_skus))
+        return ex.to_problem(self.policy), DemandModel.from_example(ex, level_cv=self.level_cv)

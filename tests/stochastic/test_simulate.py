@@ -1,0 +1,130 @@
+"""Rolling re-plans on simulated campaigns: the demand model, the policies, the comparison."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from presale_supply.cli import main
+from presale_supply.datasets import ExampleParams, example_campaign
+from presale_supply.exceptions import InputError
+from presale_supply.stochastic import (
+    POLICIES,
+    CampaignSimulator,
+    DemandModel,
+    ExampleFactory,
+    compare_policies,
+    simulate_campaign,
+)
+
+
+@pytest.fixture(scope="module")
+def small() -> tuple:
+    ex = example_campaign(3, ExampleParams(n_skus=8))
+    return ex.to_problem(), DemandModel.from_example(ex)
+
+
+def test_demand_model_draws_and_learns(small: tuple) -> None:
+    _, model = small
+    rng = np.random.default_rng(0)
+    truths = [model.draw(rng) for _ in range(400)]
+    theta = np.stack([t.theta for t in truths])
+    assert theta.mean() == pytest.approx(1.0, abs=0.03)
+    assert theta.std() == pytest.approx(model.level_cv, rel=0.1)
+    # the posterior mean of the level moves towards the truth as signals and sales come in
+    err0, err_late = [], []
+    for t in truths[:100]:
+        a0, b0 = model.level_posterior(t, 1)
+        a1, b1 = model.level_posterior(t, 22)
+        err0.append(np.abs(a0 / b0 - t.theta).mean())
+        err_late.append(np.abs(a1 / b1 - t.theta).mean())
+    assert np.mean(err_late) < 0.5 * np.mean(err0)
+    # scenarios keep the realised past and differ in the future
+    sc = model.scenarios(truths[0], 8, 5, np.random.default_rng(1))
+    assert sc.shape == (5, *model.mean.shape)
+    assert (sc[:, :, :7] == truths[0].demand[None, :, :7]).all()
+    assert len({sc[k, :, 7:].tobytes() for k in range(5)}) == 5
+
+
+def test_bad_model_input() -> None:
+    with pytest.raises(InputError, match="level_cv"):
+        DemandModel(np.ones((2, 3)), np.ones(3), level_cv=0.0)
+    with pytest.raises(InputError, match="deposit_weight"):
+        DemandModel(np.ones((2, 3)), np.ones(4))
+
+
+def test_policies_on_one_campaign(small: tuple) -> None:
+    problem, model = small
+    sim = CampaignSimulator(problem, model, n_scenarios=4, gap=0.0, time_limit=30)
+    truth = model.draw(np.random.default_rng(7))
+    out = {p: sim.run(p, truth, seed=7) for p in POLICIES}
+    lock = sim.lock_units()
+    pack = problem.skus.pack_size
+    for p, o in out.items():
+        # every policy meets the lock and is evaluated on the same realised demand
+        need = np.ceil(lock / pack - 1e-9) * pack
+        assert (o.order_units[:, 0] >= need).all(), p
+        assert 0 < o.kpis["fill_rate"] <= 1 and 0 < o.kpis["sell_through"] <= 1
+        assert o.kpis["peak_capacity_use"] <= 1 - problem.policy.capacity_buffer + 1e-9
+        assert o.cost == pytest.approx(o.costs["total"])
+    # the fixed rule orders exactly the lock (or the MOQ) in the first round
+    moq = np.ceil(problem.skus.moq / pack - 1e-9) * pack
+    fixed0 = out["fixed_lock"].order_units[:, 0]
+    assert (fixed0 == np.where(need > 0, np.maximum(need, moq), 0)).all()
+    # up front: one planning call and the evaluation; re-plans: one per round after the lock
+    assert len(out["up_front"].solves) == 2
+    assert len(out["fixed_lock"].solves) == len(problem.rounds)
+    assert len(out["stochastic_lock"].solves) == len(problem.rounds) + 1
+    # perfect foresight (solved to optimality) is never above a policy on the same campaign
+    pf = out["perfect_foresight"].cost
+    assert all(o.cost >= pf - 1e-6 for o in out.values())
+
+
+def test_simulate_campaign_is_reproducible(small: tuple) -> None:
+    problem, model = small
+    a = simulate_campaign(problem, model, "fixed_lock", seed=2, n_scenarios=3)
+    b = simulate_campaign(problem, model, "fixed_lock", seed=2, n_scenarios=3)
+    assert a.cost == b.cost and (a.order_units == b.order_units).all()
+
+
+def test_compare_policies_table() -> None:
+    comp = compare_policies(ExampleFactory(n_skus=6), [0, 1], n_scenarios=3, time_limit=10)
+    t = comp.table.set_index("policy")
+    assert list(t.index) == list(POLICIES)
+    assert (t["campaigns"] == 2).all()
+    assert t.loc["perfect_foresight", "regret"] == 0.0
+    assert (t["cost_ci_low"] <= t["expected_cost"]).all()
+    assert (t["expected_cost"] <= t["cost_ci_high"]).all()
+    runs = comp.runs
+    assert set(runs["campaign"]) == {0, 1} and len(runs) == 8
+    with pytest.raises(InputError, match="unknown policies"):
+        compare_policies(ExampleFactory(n_skus=6), [0], ["nope"])
+
+
+def test_lock_too_large_for_capacity_is_counted_not_crashed() -> None:
+    comp = compare_policies(
+        ExampleFactory(n_skus=6), [0], ("fixed_lock",), lock_ratio=0.95, n_scenarios=2
+    )
+    row = comp.table.iloc[0]
+    assert row["infeasible_campaigns"] == 1 and row["campaigns"] == 0
+
+
+def test_policies_cli(tmp_path, capsys) -> None:
+    code = main(
+        ["policies", "--campaigns", "1", "--n-skus", "6", "--scenarios", "2", "--quiet",
+         "--out", str(tmp_path)]
+    )  # fmt: skip
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "stochastic_lock" in out and "perfect_foresight" in out
+    assert (tmp_path / "policies.json").exists() and (tmp_path / "policies_runs.csv").exists()
+    assert main(["policies", "--campaigns", "0", "--quiet"]) == 2
+
+
+def test_simulator_rejects_mismatched_model(small: tuple) -> None:
+    problem, model = small
+    bad = dataclasses.replace(model, mean=model.mean[:, :5], deposit_weight=np.ones(5))
+    with pytest.raises(InputError, match="mean"):
+        CampaignSimulator(problem, bad)
