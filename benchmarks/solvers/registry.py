@@ -59,8 +59,8 @@ class Instance:
 
     @property
     def reference(self) -> float | None:
-        """Known optimal value, if any."""
-        return REFERENCE.get(self.name)
+        """Known optimal value, if any (a ``-cont`` variant has its file's reference)."""
+        return REFERENCE.get(self.name.removesuffix("-cont"))
 
 
 def trigeiro_names() -> list[str]:
@@ -118,11 +118,13 @@ def load(name: str, seed: int = 0) -> Instance:
     """Build the instance called ``name``."""
     kind, _, arg = name.partition(":")
     if kind == "trigeiro":
+        # suffixes: -cont (continuous quantities, as in the literature), -unit (unit times)
+        cont = arg.endswith("-cont")
+        arg = arg[:-5] if cont else arg
         stem, unit = (arg[:-5], True) if arg.endswith("-unit") else (arg, False)
         inst = read_trigeiro(TRIGEIRO / f"{stem}.DAT")
-        return Instance(
-            name, lot_sizing_problem(inst, unit_times=unit), lot_sizing=inst, unit_times=unit
-        )
+        problem = lot_sizing_problem(inst, unit_times=unit, continuous=cont)
+        return Instance(name, problem, lot_sizing=inst, unit_times=unit)
     if kind == "campaign":
         ex = example_campaign(seed, ExampleParams(n_skus=int(arg)))
         return Instance(name, ex.to_problem())

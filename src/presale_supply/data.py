@@ -395,6 +395,11 @@ class Policy:
         stock already on hand counts towards it. Default false, as the campaign plan states it.
     sell_through_target : float
         Reported against the plan's sell-through (0.60); not a constraint.
+    integer_quantities : bool
+        Whole units (default). False makes order, production, stock and sales quantities
+        continuous (as in the classic lot-sizing literature, whose reference optima assume it);
+        orders stay whole packs only in the integer model. Continuous quantities need an
+        LP-based backend (SCIP, HiGHS, CBC), not CP-SAT.
     """
 
     rounds: tuple[int, ...] | None = None
@@ -405,8 +410,15 @@ class Policy:
     budget: float | None = None
     lock_net_of_stock: bool = False
     sell_through_target: float = 0.60
+    integer_quantities: bool = True
 
     def __post_init__(self) -> None:
+        if not isinstance(self.integer_quantities, bool):
+            raise InputError(
+                "integer_quantities must be true or false.",
+                column="integer_quantities",
+                value=self.integer_quantities,
+            )
         if not isinstance(self.lock_net_of_stock, bool):
             raise InputError(
                 "lock_net_of_stock must be true or false.",

@@ -8,6 +8,7 @@ value, never a parser traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import tomllib
 from collections.abc import Mapping
@@ -23,7 +24,8 @@ from presale_supply.exceptions import InputError
 __all__ = ["read_csv", "read_policy", "read_problem_dir", "write_problem_dir"]
 
 FILES = ("campaign.toml", "skus.csv", "suppliers.csv", "demand.csv")
-_POLICY_KEYS = ("rounds", "lock_ratio", "capacity_buffer", "shortage", "storage_capacity", "budget")
+#: Keys of ``[policy]``: every field of :class:`Policy`.
+_POLICY_KEYS = tuple(f.name for f in dataclasses.fields(Policy))
 
 
 def read_csv(path: str | Path) -> pd.DataFrame:
@@ -210,6 +212,11 @@ def write_problem_dir(
         lines.append(f"storage_capacity = {policy.storage_capacity!r}")
     if policy.budget is not None:
         lines.append(f"budget = {policy.budget!r}")
+    default = Policy()
+    for key in ("lock_net_of_stock", "sell_through_target", "integer_quantities"):
+        value = getattr(policy, key)
+        if value != getattr(default, key):
+            lines.append(f"{key} = {_toml_value(value)}")
     paths = [d / f for f in FILES]
     paths[0].write_text("\n".join(lines) + "\n")
     skus.to_csv(paths[1], index=False)

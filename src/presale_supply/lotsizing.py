@@ -51,7 +51,9 @@ class LotSizingInstance:
         return (int(self.demand.shape[0]), int(self.demand.shape[1]))
 
 
-def lot_sizing_problem(inst: LotSizingInstance, *, unit_times: bool = False) -> Problem:
+def lot_sizing_problem(
+    inst: LotSizingInstance, *, unit_times: bool = False, continuous: bool = False
+) -> Problem:
     """The planner problem equal to ``inst``.
 
     Parameters
@@ -59,6 +61,10 @@ def lot_sizing_problem(inst: LotSizingInstance, *, unit_times: bool = False) -> 
     inst : LotSizingInstance
     unit_times : bool
         Set every unit production time to 1 (the "tr6-15" variant of G30 in the literature).
+    continuous : bool
+        Continuous production quantities, as in the literature's CLSP (its reference optima
+        assume them; G21's is 40,638.70 continuous against 40,648 in whole units). Needs an
+        LP-based backend.
     """
     N, T = inst.shape
     ids = [f"item{k + 1}" for k in range(N)]
@@ -100,6 +106,7 @@ def lot_sizing_problem(inst: LotSizingInstance, *, unit_times: bool = False) -> 
             lock_ratio=0.0,
             capacity_buffer=0.0,
             shortage=Shortage.NONE,
+            integer_quantities=not continuous,
         ),
         capacity=cap[None, :],
     )

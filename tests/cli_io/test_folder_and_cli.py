@@ -167,3 +167,31 @@ def test_cli_lotsizing_json_stdout_is_clean() -> None:
     out = json.loads(proc.stdout)  # the HiGHS banner and log must not reach stdout
     assert out["status"] == "OPTIMAL"
     assert abs(out["objective"] - 37721) < 1e-6
+
+
+def test_every_policy_key_round_trips_through_campaign_toml(tmp_path: Path) -> None:
+    """Each documented [policy] key is read (none is refused as unknown) and written back."""
+    import dataclasses as dc
+
+    from presale_supply.data import Policy, Shortage
+    from presale_supply.datasets import ExampleParams, example_campaign
+    from presale_supply.io import read_problem_dir, write_problem_dir
+
+    ex = example_campaign(0, ExampleParams(n_skus=5))
+    policy = Policy(
+        rounds=(1, 8),
+        lock_ratio=0.25,
+        capacity_buffer=0.1,
+        shortage=Shortage.BACKLOG,
+        storage_capacity=1000.0,
+        budget=5e5,
+        lock_net_of_stock=True,
+        sell_through_target=0.7,
+        integer_quantities=False,
+    )
+    assert {f.name for f in dc.fields(Policy)} == {
+        "rounds", "lock_ratio", "capacity_buffer", "shortage", "storage_capacity", "budget",
+        "lock_net_of_stock", "sell_through_target", "integer_quantities",
+    }  # fmt: skip
+    write_problem_dir(tmp_path / "c", ex.campaign, ex.skus, ex.suppliers, ex.demand, policy)
+    assert read_problem_dir(tmp_path / "c").policy == policy

@@ -135,6 +135,8 @@ def check_plan(problem: Problem, plan: PlanArrays) -> CheckReport:
         if not a.size:
             continue
         frac = np.argwhere(np.abs(a - np.round(a)) > _TOL)
+        if not problem.policy.integer_quantities:  # continuous quantities are allowed
+            frac = frac[:0]
         for k in frac[:5]:
             kk = tuple(int(x) for x in k)
             bad(f"{name} of {where(name, kk)} is not a whole number: {a[kk]:g}")
@@ -148,10 +150,10 @@ def check_plan(problem: Problem, plan: PlanArrays) -> CheckReport:
     for i in range(N):
         pack = int(sk.pack_size[i])
         for r in range(R):
-            units = int(np.rint(q[i, r]))
-            if units == 0:
+            units = int(np.rint(q[i, r])) if problem.policy.integer_quantities else q[i, r]
+            if abs(units) <= _TOL:
                 continue
-            if units % pack:
+            if problem.policy.integer_quantities and units % pack:
                 bad(
                     f"sku {ids[i]} round {r + 1}: {units} units is not a whole number of packs "
                     f"of {pack}"

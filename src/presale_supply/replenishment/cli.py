@@ -119,6 +119,12 @@ def register(sub: Any) -> None:
         action="store_true",
         help="set every unit production time to 1 (e.g. G30 -> tr6-15)",
     )
+    p.add_argument(
+        "--continuous",
+        action="store_true",
+        help="continuous production quantities, as in the literature's reference optima "
+        "(needs --solver scip, highs, cbc or pulp-highs)",
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     _solver_args(p)
     p.set_defaults(func=_cmd_lotsizing)
@@ -299,10 +305,12 @@ def _cmd_lotsizing(args: argparse.Namespace) -> int:
     from presale_supply.replenishment.solve import solve
 
     inst = read_trigeiro(args.file)
-    problem = lot_sizing_problem(inst, unit_times=args.unit_times)
+    problem = lot_sizing_problem(inst, unit_times=args.unit_times, continuous=args.continuous)
     result = solve(problem, **_solve_kwargs(args))
     out = {
-        "instance": inst.name + ("-unit-times" if args.unit_times else ""),
+        "instance": inst.name
+        + ("-unit-times" if args.unit_times else "")
+        + ("-continuous" if args.continuous else ""),
         "items": inst.shape[0],
         "periods": inst.shape[1],
         "solver": args.solver,

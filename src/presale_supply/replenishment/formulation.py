@@ -93,7 +93,7 @@ class Formulation:
     order_n, order_y : ndarray (K,)
         Variable index of packs and of the order binary.
     big_m : ndarray (K,)
-        The big-M (packs) of each order.
+        The big-M (packs) of each order (-1: none); whole unless quantities are continuous.
     prod_order, prod_day, prod_var : ndarray (J,)
         Production variables: order position, day, variable index (``-1``: the order is made in
         full on its order day, no variable).
@@ -307,6 +307,7 @@ def build_scenario_formulation(
             value=risk.service_level,
         )
     budget = problem.policy.budget
+    whole = problem.policy.integer_quantities  # False: continuous quantities (lot sizing)
     b = MILPBuilder("presale_replenishment" + ("_elastic" if elastic else ""))
     weight = 0.0 if elastic else 1.0
     suffix = np.concatenate(
@@ -317,7 +318,7 @@ def build_scenario_formulation(
     # per-SKU constants
     pack_all = sk.pack_size.astype(np.int64)
     moq_all = [math.ceil(float(sk.moq[i]) / int(pack_all[i]) - 1e-9) for i in range(N)]
-    shared: dict[tuple[int, int], tuple[int, int, list[tuple[int, int]], int, int]] = {}
+    shared: dict[tuple[int, int], tuple[int, int, list[tuple[int, int]], float, int]] = {}
     cost_cols: list[list[int]] = [[] for _ in range(n_scen)]
     cost_vals: list[list[float]] = [[] for _ in range(n_scen)]
     cost_c0 = np.zeros(n_scen)
@@ -334,7 +335,7 @@ def build_scenario_formulation(
         o_round: list[int] = []
         o_n: list[int] = []
         o_y: list[int] = []
-        o_m: list[int] = []
+        o_m: list[float] = []
         o_arrival: list[int] = []
         p_order: list[int] = []
         p_day: list[int] = []
@@ -361,7 +362,8 @@ def build_scenario_formulation(
                     m_cap = math.inf
                     if unit_cap > 0:
                         room = sum(limit[s, t - first] for t in days) - setup_cap
-                        m_cap = max(math.floor(room / (unit_cap * pack) + 1e-9), 0)
+                        most = room / (unit_cap * pack)  # whole packs: round down
+                        m_cap = max(math.floor(most + 1e-9) if whole else most, 0)
                     elif setup_cap > limit[s, o - first] + 1e-9:
                         m_cap = 0
                     m_dem = math.inf
@@ -386,7 +388,7 @@ def build_scenario_formulation(
                     if placed is not None:
                         lb_n = ub_n = float(placed)
                     unit_cost = float(sk.unit_cost[i] * pack)
-                    n = int(b.add_vars(1, lb=lb_n, ub=ub_n, integer=True, cost=w_o * unit_cost)[0])
+                    n = int(b.add_vars(1, lb=lb_n, ub=ub_n, integer=whole, cost=w_o * unit_cost)[0])
                     fixed_cost = float(sp.fixed_order_cost[s] + sk.order_cost[i])
                     y_lb = y_ub = None
                     if placed is not None:
@@ -409,7 +411,7 @@ def build_scenario_formulation(
                     prod = []
                     if len(days) > 1:
                         ub_p = pack * big_m if math.isfinite(big_m) else np.inf
-                        pv = b.add_vars(len(days), ub=ub_p, integer=True)
+                        pv = b.add_vars(len(days), ub=ub_p, integer=whole)
                         b.add_row(
                             [*pv.tolist(), n],
                             [1.0] * len(days) + [-float(pack)],
@@ -418,7 +420,7 @@ def build_scenario_formulation(
                             name=f"make[{i},{r}]",
                         )
                         prod = list(zip(days, pv.tolist(), strict=True))
-                    big_m_i = int(big_m) if math.isfinite(big_m) else -1
+                    big_m_i = float(big_m) if math.isfinite(big_m) else -1.0
                     arr = max(arrival, 1)
                     tgt = shared_cost if is_shared else (cost_cols[sc], cost_vals[sc])
                     tgt[0].extend([n, y])
@@ -465,19 +467,19 @@ def build_scenario_formulation(
             inv_ub = float(sk.initial_stock[i]) + packs_max
             hold = np.full(T, float(sk.holding_cost[i]))
             hold[-1] -= float(sk.clearance_price[i])
-            inv[i] = b.add_vars(T, ub=inv_ub, integer=True, cost=ws * hold)
+            inv[i] = b.add_vars(T, ub=inv_ub, integer=whole, cost=ws * hold)
             cost_cols[sc].extend(inv[i].tolist())
             cost_vals[sc].extend(hold.tolist())
             if shortage is Shortage.BACKLOG:
                 cost = np.full(T, float(sk.backlog_cost[i]))
                 cost[-1] += float(sk.shortage_penalty[i])
-                back[i] = b.add_vars(T, ub=float(d[i].sum()), integer=True, cost=ws * cost)
+                back[i] = b.add_vars(T, ub=float(d[i].sum()), integer=whole, cost=ws * cost)
                 cost_cols[sc].extend(back[i].tolist())
                 cost_vals[sc].extend(cost.tolist())
             else:
                 lo = d[i].astype(float) if shortage is Shortage.NONE else 0.0
                 pen = float(sk.shortage_penalty[i])
-                sold[i] = b.add_vars(T, lb=lo, ub=d[i].astype(float), integer=True, cost=-ws * pen)
+                sold[i] = b.add_vars(T, lb=lo, ub=d[i].astype(float), integer=whole, cost=-ws * pen)
                 cost_cols[sc].extend(sold[i].tolist())
                 cost_vals[sc].extend([-pen] * T)
                 c0 = pen * float(d[i].sum())
@@ -528,7 +530,7 @@ def build_scenario_formulation(
                 z = b.add_vars(
                     len(fl_days),
                     ub=d[i, np.asarray(fl_days) - 1].astype(float),
-                    implied_integer=True,
+                    implied_integer=whole,
                 )
                 y = o_y[k]
                 for u, zv in zip(fl_days, z.tolist(), strict=True):
@@ -544,7 +546,7 @@ def build_scenario_formulation(
                 init = float(sk.initial_stock[i])
                 wv = None
                 if init > 0:
-                    wv = b.add_vars(T, ub=d[i].astype(float), implied_integer=True)
+                    wv = b.add_vars(T, ub=d[i].astype(float), implied_integer=whole)
                     b.add_row(wv, np.ones(T), hi=init, name=f"flinit[{i}]")
                 for u in range(1, T + 1):
                     if d[i, u - 1] == 0:
@@ -628,7 +630,7 @@ def build_scenario_formulation(
                 order_round=np.asarray(o_round, dtype=np.int64),
                 order_n=order_n,
                 order_y=np.asarray(o_y, dtype=np.int64),
-                big_m=np.asarray(o_m, dtype=np.int64),
+                big_m=np.asarray(o_m, dtype=float),
                 prod_order=np.asarray(p_order, dtype=np.int64),
                 prod_day=np.asarray(p_day, dtype=np.int64),
                 prod_var=np.asarray(p_var, dtype=np.int64),

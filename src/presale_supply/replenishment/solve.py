@@ -13,6 +13,7 @@ import dataclasses
 import math
 import time
 from concurrent.futures import Executor
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +27,7 @@ from presale_supply.backends.base import (
     run_backend,
 )
 from presale_supply.data import Problem, Shortage
-from presale_supply.exceptions import PlanCheckError
+from presale_supply.exceptions import InputError, PlanCheckError
 from presale_supply.replenishment.checker import PlanArrays, check_plan
 from presale_supply.replenishment.formulation import Formulation, build_formulation
 from presale_supply.replenishment.plan import PlanResult
@@ -187,11 +188,15 @@ def extract_plan(problem: Problem, form: Formulation, x: np.ndarray) -> PlanArra
     sales, and it removes ties in which a solver leaves demand unserved with stock on the shelf.
     The checker verifies the result.
     """
-    xr = np.rint(np.asarray(x, dtype=float)).astype(np.int64)
+    whole = problem.policy.integer_quantities
+    dt: Any = np.int64 if whole else float
+    xf = np.asarray(x, dtype=float)
+    # whole units: round the solver's near-integers; continuous: drop float noise only
+    xr = np.rint(xf).astype(np.int64) if whole else np.maximum(np.round(xf, 9), 0.0)
     sk = problem.skus
     N, T = len(sk), problem.n_days
     R = len(problem.rounds)
-    units = np.zeros((N, R), dtype=np.int64)
+    units = np.zeros((N, R), dtype=dt)
     packs = xr[form.order_n]
     units[form.order_sku, form.order_round] = packs * sk.pack_size[form.order_sku]
     k = form.prod_order
@@ -205,19 +210,19 @@ def extract_plan(problem: Problem, form: Formulation, x: np.ndarray) -> PlanArra
     if shortage is Shortage.NONE:
         sold = d.copy()
         on_hand = xr[form.inv]
-        backlog = np.zeros((N, T), dtype=np.int64)
+        backlog = np.zeros((N, T), dtype=dt)
     else:
         lead = problem.suppliers.lead_time_days[problem.sku_supplier]
-        arrivals = np.zeros((N, T), dtype=np.int64)
+        arrivals = np.zeros((N, T), dtype=dt)
         for r, o in enumerate(problem.rounds):
             day = np.maximum(o + lead, 1)
             ok = day <= T
             np.add.at(arrivals, (np.flatnonzero(ok), day[ok] - 1), units[ok, r])
-        sold = np.zeros((N, T), dtype=np.int64)
-        on_hand = np.zeros((N, T), dtype=np.int64)
-        backlog = np.zeros((N, T), dtype=np.int64)
-        stock = sk.initial_stock.astype(np.int64).copy()
-        waiting = np.zeros(N, dtype=np.int64)
+        sold = np.zeros((N, T), dtype=dt)
+        on_hand = np.zeros((N, T), dtype=dt)
+        backlog = np.zeros((N, T), dtype=dt)
+        stock = sk.initial_stock.astype(dt).copy()
+        waiting = np.zeros(N, dtype=dt)
         for t in range(T):
             stock = stock + arrivals[:, t]
             owed = d[:, t] + (waiting if shortage is Shortage.BACKLOG else 0)
@@ -408,6 +413,13 @@ def solve(
         progress=progress,
     )
     backend = get_backend(solver)
+    if not problem.policy.integer_quantities and not getattr(backend, "supports_continuous", True):
+        raise InputError(
+            f"continuous quantities (integer_quantities = false) need an LP-based backend "
+            f"(scip, highs, cbc, pulp-highs); {backend.name} solves integer programs only.",
+            column="solver",
+            value=backend.name,
+        )
     findings = precheck(problem)
     if findings:
         return PlanResult(
