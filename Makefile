@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-all bench-solvers bench-sla bench-forecast bench-policies clean
+.PHONY: demo test test-all bench-solvers bench-sla bench-forecast bench-policies bench-scale clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,7 +45,13 @@ bench-forecast: $(STAMP)
 
 ## Order policies on 200 simulated campaigns, lock and buffer sensitivity (about 30 min).
 bench-policies: $(STAMP)
-	$(BIN)/python benchmarks/policies.py --campaigns 200 --sensitivity-campaigns 40 --workers 2
+	$(BIN)/python benchmarks/policies.py --campaigns 200 --sensitivity-campaigns 30 --workers 2
+
+## Planner at 1k and 10k generated SKUs: single process vs a 2-process pool (about 30 min on a
+## loaded 2-core machine). Add 100000 to --sizes for the issue 7 target run, --dask for a
+## distributed.LocalCluster column.
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/scale_plan.py --sizes 1000,10000 --modes single,pool
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .mypy_cache .ruff_cache

@@ -15,6 +15,12 @@ Full run (``make bench-solvers``)::
 Writes ``<out>.csv`` (one row per instance, backend and formulation), ``<out>.json`` (rows plus
 solver versions and machine), ``<out>.md`` (a table with ratios against the baseline measured
 in the same run) and ``<out>_profile.png`` (performance profile).
+
+``--workers N`` (default 1) runs the (instance, backend) cells and the baselines ``N`` at a time
+on a process pool; the rows are the same and in the same order, but the cells then share the
+machine's cores and memory bandwidth, so their **timings are not comparable** with a
+``--workers 1`` run (nor, under load, with each other). Each cell still uses ``--threads``
+threads: ``N x threads`` should not exceed the cores. Use ``--workers 1`` for published timings.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import os
 import platform
 import sys
 import time
+from concurrent.futures import Executor
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -34,6 +41,7 @@ from benchmarks.solvers.baseline import solve_baseline
 from benchmarks.solvers.registry import ROOT, load, select
 
 from presale_supply.backends.base import SolveOptions, get_backend, relative_gap
+from presale_supply.parallel import Partition, default_executor, run_partitions
 from presale_supply.replenishment.solve import solve
 
 
@@ -123,6 +131,90 @@ def run_one(
     return row
 
 
+def run_baseline(name: str, inst: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """The baseline (plain PuLP model, CBC) on a lot-sizing instance, with its gap to the
+    reference."""
+    b = solve_baseline(
+        inst.lot_sizing,
+        unit_times=inst.unit_times,
+        time_limit=args.time_limit,
+        threads=args.threads,
+    )
+    if inst.reference is not None and b["objective"] is not None:
+        b["gap_to_reference"] = abs(b["objective"] - inst.reference) / inst.reference
+    return b
+
+
+def _cell(name: str, inst: Any, backend: str | None, form: str, args: argparse.Namespace) -> Any:
+    """One cell of the suite: the baseline (``backend`` None) or one backend and formulation."""
+    if backend is None:
+        return run_baseline(name, inst, args)
+    return run_one(name, inst, backend, form, args)
+
+
+def run_cells(
+    names: list[str],
+    pairs: list[tuple[str, ...]],
+    args: argparse.Namespace,
+    executor: Executor | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Run the baselines and every (instance, backend, formulation) cell.
+
+    Without an ``executor`` the cells run one after the other, each instance loaded just
+    before its cells. With one, every instance is loaded first and all cells are submitted to
+    it; the rows come back in the same order (see the module docstring on timings).
+
+    Returns
+    -------
+    rows : list of dict
+        One per cell, instance by instance, in the order of ``pairs``.
+    base : dict
+        Baseline result per lot-sizing instance.
+    """
+    rows: list[dict[str, Any]] = []
+    base: dict[str, dict[str, Any]] = {}
+    total = len(names) * len(pairs)
+    counter = [0]
+
+    def report(name: str, backend: str | None, res: dict[str, Any]) -> None:
+        if backend is None:
+            base[name] = res
+            print(
+                f"[baseline] {name}: {res['status']} gap {_fmt(res['gap'], True)} "
+                f"{res['seconds']:.1f}s",
+                file=sys.stderr,
+                flush=True,
+            )
+            return
+        counter[0] += 1
+        rows.append(res)
+        print(
+            f"[{counter[0]}/{total}] {name} {backend}/{res['formulation']}: {res['status']} "
+            f"gap {_fmt(res.get('gap'), True)} {res.get('seconds', 0):.1f}s",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    cells: list[tuple[str, str | None]] = []
+    parts: list[Partition] = []
+    for name in names:
+        inst = load(name, args.seed)
+        todo: list[tuple[str | None, str]] = []
+        if inst.lot_sizing is not None and not args.no_baseline:
+            todo.append((None, ""))
+        todo += [(b, f) for b, f in pairs]
+        for backend, form in todo:
+            if executor is None:
+                report(name, backend, _cell(name, inst, backend, form, args))
+                continue
+            label = f"{name} {backend or 'baseline'}/{form or 'textbook big-M'}"
+            cells.append((name, backend))
+            parts.append(Partition(label, (name, inst, backend, form, args)))
+    if executor is not None:
+        run_partitions(_cell, parts, executor, on_done=lambda pos, res: report(*cells[pos], res))
+    return rows, base
+
+
 def with_baseline(
     rows: list[dict[str, Any]], base: dict[str, dict[str, Any]]
 ) -> list[dict[str, Any]]:
@@ -204,6 +296,14 @@ def markdown(
         "Ratios are against the baseline (plain PuLP model, textbook big-M, CBC) measured in "
         "the same run: time ratio = seconds / baseline seconds; gap ratio = baseline gap / gap "
         "(higher is better; inf when we closed the gap and the baseline did not).",
+        *(
+            [
+                f"Cells ran {args.workers} at a time (`--workers {args.workers}`): their timings "
+                "are not comparable with a sequential run."
+            ]
+            if getattr(args, "workers", 1) > 1
+            else []
+        ),
         "",
         "| instance | backend | formulation | status | objective | bound | gap | gap to ref | "
         "seconds | time ratio | gap ratio |",
@@ -251,10 +351,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="cells run this many at a time on a process pool (default 1); timings of a run "
+        "with more than one are not comparable with a sequential run",
+    )
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--no-plot", action="store_true")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "solvers"))
     args = ap.parse_args(argv)
+    if args.workers < 1:
+        ap.error(f"--workers must be >= 1. Got: {args.workers}.")
     names = list(dict.fromkeys(select(args.instances)))
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     forms = [f.strip() for f in args.formulations.split(",") if f.strip()]
@@ -263,37 +372,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         pairs = [(b, f) for b in backends for f in forms]
     meta = machine()
-    rows: list[dict[str, Any]] = []
-    base: dict[str, dict[str, Any]] = {}
-    total = len(names) * len(pairs)
-    k = 0
-    for name in names:
-        inst = load(name, args.seed)
-        if inst.lot_sizing is not None and not args.no_baseline:
-            b = solve_baseline(
-                inst.lot_sizing,
-                unit_times=inst.unit_times,
-                time_limit=args.time_limit,
-                threads=args.threads,
-            )
-            if inst.reference is not None and b["objective"] is not None:
-                b["gap_to_reference"] = abs(b["objective"] - inst.reference) / inst.reference
-            base[name] = b
-            print(
-                f"[baseline] {name}: {b['status']} gap {_fmt(b['gap'], True)} {b['seconds']:.1f}s",
-                file=sys.stderr,
-                flush=True,
-            )
-        for backend, form in pairs:
-            k += 1
-            row = run_one(name, inst, backend, form, args)
-            rows.append(row)
-            print(
-                f"[{k}/{total}] {name} {backend}/{row['formulation']}: {row['status']} "
-                f"gap {_fmt(row.get('gap'), True)} {row.get('seconds', 0):.1f}s",
-                file=sys.stderr,
-                flush=True,
-            )
+    if args.workers > 1:
+        with default_executor(args.workers) as pool:
+            rows, base = run_cells(names, pairs, args, pool)
+    else:
+        rows, base = run_cells(names, pairs, args)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     import pandas as pd

@@ -5,6 +5,7 @@ evaluated on the same scenarios) on random tiny campaigns."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 
 import numpy as np
@@ -15,8 +16,8 @@ from hypothesis import strategies as st
 from presale_supply.backends.base import Status
 from presale_supply.campaign import Stage
 from presale_supply.data import Demand, Policy, Problem
-from presale_supply.exceptions import InputError, PlanCheckError
-from presale_supply.replenishment.formulation import Risk, build_formulation
+from presale_supply.exceptions import InputError
+from presale_supply.replenishment.formulation import Risk
 from presale_supply.stochastic import check_scenario_plans, cvar, solve_stochastic
 from replenishment.helpers import presale_problem
 
@@ -55,10 +56,10 @@ def tiny(
     return dataclasses.replace(base, demand=Demand(scen, weights))
 
 
-def cost_of(d: np.ndarray, q0: int, q1: int, **c: float) -> float:
-    """Cost of ordering q0 on day 1 and q1 on day 3 (arriving the same day), first come first
-    served, lost sales: written out by hand, independent of the planner."""
-    stock, cost = 0, 0.0
+def simulate(d: np.ndarray, q0: int, q1: int, **c: float) -> tuple[float, int]:
+    """Cost and units sold when ordering q0 on day 1 and q1 on day 3 (arriving the same day),
+    first come first served, lost sales: written out by hand, independent of the planner."""
+    stock, cost, sold_total = 0, 0.0, 0
     for q in (q0, q1):
         if q > 0:
             cost += c["unit"] * q + c["setup"]
@@ -68,60 +69,93 @@ def cost_of(d: np.ndarray, q0: int, q1: int, **c: float) -> float:
         if t == 2:
             stock += q1
         sold = min(stock, int(d[t]))
+        sold_total += sold
         cost += c["penalty"] * (int(d[t]) - sold)
         stock -= sold
         cost += c["hold"] * stock
-    return cost - c["clearance"] * stock
+    return cost - c["clearance"] * stock, sold_total
 
 
-def enumerate_best(scen: np.ndarray, w: np.ndarray, pack: int, lock: int, **c: float) -> float:
+def cost_of(d: np.ndarray, q0: int, q1: int, **c: float) -> float:
+    return simulate(d, q0, q1, **c)[0]
+
+
+def enumerate_best(
+    scen: np.ndarray,
+    w: np.ndarray,
+    pack: int,
+    lock: int,
+    *,
+    cap: int | None = None,
+    service: float | None = None,
+    misses: int = 0,
+    **c: float,
+) -> float:
+    """The best expected cost by enumeration: the lock-round quantity q0 is shared, the second
+    round q1 is chosen per scenario; at most ``cap`` units per order (capacity, lead time 0);
+    with ``service``, each scenario sells at least that share of its demand, except in at most
+    ``misses`` scenarios (equal weights), chosen where exempting saves most."""
     top = int(scen.sum(axis=2).max()) + pack
+    if cap is not None:
+        top = min(top, cap)
+    qs = range(0, top + 1, pack)
     best = math.inf
-    for q0 in range(0, top + 1, pack):
+    for q0 in qs:
         if q0 < lock:
             continue
-        exp = 0.0
+        free, served = [], []
         for s in range(len(w)):
-            exp += w[s] * min(cost_of(scen[s, 0], q0, q1, **c) for q1 in range(0, top + 1, pack))
-        best = min(best, exp)
+            d = scen[s, 0]
+            need = math.ceil(service * d.sum() - 1e-9) if service else 0
+            runs = [simulate(d, q0, q1, **c) for q1 in qs]
+            free.append(min(cost for cost, _ in runs))
+            served.append(min((cost for cost, sold in runs if sold >= need), default=math.inf))
+        for k in range(misses + 1):  # every set of at most `misses` exempt scenarios
+            for exempt in itertools.combinations(range(len(w)), k):
+                exp = sum(w[s] * (free[s] if s in exempt else served[s]) for s in range(len(w)))
+                best = min(best, exp)
     return best
 
 
 COSTS = {"unit": 4.0, "hold": 0.5, "setup": 6.0, "penalty": 12.0, "clearance": 1.0}
+SCEN = np.array([[[2, 5, 1, 6]], [[4, 9, 3, 12]], [[1, 2, 0, 3]]], dtype=np.int64)
 
 
-@pytest.mark.parametrize("pack", [1, 3])
-def test_stochastic_lock_matches_enumeration(pack: int) -> None:
-    scen = np.array([[[2, 5, 1, 6]], [[4, 9, 3, 12]], [[1, 2, 0, 3]]], dtype=np.int64)
+@pytest.mark.parametrize(("pack", "cap"), [(1, None), (3, None), (1, 8)])
+def test_stochastic_lock_matches_enumeration(pack: int, cap: int | None) -> None:
     w = np.array([0.5, 0.3, 0.2])
-    p = tiny(scen, w, pack=pack)
+    p = tiny(SCEN, w, pack=pack, capacity=1000.0 if cap is None else float(cap))
     lock = int(p.lock_units()[0])
-    assert lock == math.ceil(math.ceil(0.3 * float(w @ scen.sum(axis=2)[:, 0])) / pack) * pack
+    assert lock == math.ceil(math.ceil(0.3 * float(w @ SCEN.sum(axis=2)[:, 0])) / pack) * pack
     res = solve_stochastic(p, "cpsat", gap=0.0, time_limit=30)
     assert res.status is Status.OPTIMAL
-    best = enumerate_best(scen, w, pack, lock, **COSTS)
+    # the supplier has a capacity agreement: at most floor(0.85 x capacity) units a day
+    limit = None if cap is None else math.floor(0.85 * cap + 1e-9)
+    best = enumerate_best(SCEN, w, pack, lock, cap=limit, **COSTS)
     assert res.expected_cost == pytest.approx(best, abs=1e-6)
     # the lock round is one decision; later rounds differ by scenario
     q0 = res.first_stage_units[0, 0]
     assert q0 >= lock and q0 % pack == 0
     assert all(plan.order_units[0, 0] == q0 for plan in res.plans)
+    if cap is not None:  # capacity binds: the largest scenario cannot be served in full
+        assert max(plan.order_units.max() for plan in res.plans) <= limit
+        assert best > enumerate_best(SCEN, w, pack, lock, **COSTS) + 1e-9
     # each scenario's recorded cost is that of the hand simulation with its own round 2
     for s, plan in enumerate(res.plans):
-        c = cost_of(scen[s, 0], int(plan.order_units[0, 0]), int(plan.order_units[0, 1]), **COSTS)
+        c = cost_of(SCEN[s, 0], int(plan.order_units[0, 0]), int(plan.order_units[0, 1]), **COSTS)
         assert res.scenario_costs[s] == pytest.approx(c, abs=1e-6)
 
 
-def test_one_scenario_is_the_deterministic_model() -> None:
-    scen = np.array([[[2, 5, 1, 6]]], dtype=np.int64)
+def test_one_scenario_matches_enumeration_and_the_deterministic_planner() -> None:
+    scen = SCEN[:1]
     p = tiny(scen, np.ones(1))
-    from presale_supply.replenishment.formulation import build_scenario_formulation
-
-    a = build_formulation(p).model
-    b = build_scenario_formulation(p).model
-    assert np.array_equal(a.c, b.c) and np.array_equal(a.data, b.data) and a.c0 == b.c0
     res = solve_stochastic(p, gap=0.0)
     best = enumerate_best(scen, np.ones(1), 1, int(p.lock_units()[0]), **COSTS)
     assert res.status is Status.OPTIMAL and res.expected_cost == pytest.approx(best)
+    from presale_supply import solve
+
+    det = solve(p, gap=0.0)
+    assert det.objective == pytest.approx(best)
 
 
 def test_fixed_orders_are_kept_and_checked() -> None:
@@ -140,23 +174,41 @@ def test_fixed_orders_are_kept_and_checked() -> None:
     assert any("same in every scenario" in v for v in bad)
 
 
-def test_service_level_and_cvar() -> None:
-    scen = np.array([[[2, 5, 1, 6]], [[4, 9, 3, 12]], [[1, 2, 0, 3]]], dtype=np.int64)
-    w = np.array([1 / 3, 1 / 3, 1 / 3])
+def test_service_level_and_chance_match_enumeration() -> None:
+    w = np.full(3, 1 / 3)
     # a penalty below the unit cost makes shortage pay: the service level must bind
-    p = tiny(scen, w, penalty=3.0, clearance=0.5)
-    free = solve_stochastic(p, gap=0.0)
-    served = solve_stochastic(p, gap=0.0, risk=Risk(service_level=0.9))
-    assert served.status is Status.OPTIMAL
-    d = scen.sum(axis=2)[:, 0]
-    for s, plan in enumerate(served.plans):
-        assert plan.sold.sum() >= math.ceil(0.9 * d[s])
-    assert served.expected_cost >= free.expected_cost - 1e-6
-    chance = solve_stochastic(p, gap=0.0, risk=Risk(service_level=0.9, chance=0.34))
-    assert free.expected_cost - 1e-6 <= chance.expected_cost <= served.expected_cost + 1e-6
+    c = dict(COSTS, penalty=3.0, clearance=0.5)
+    p = tiny(SCEN, w, penalty=3.0, clearance=0.5)
+    lock = int(p.lock_units()[0])
+    for risk, kw in (
+        (Risk(), {}),
+        (Risk(service_level=0.9), {"service": 0.9}),
+        (Risk(service_level=0.9, chance=0.34), {"service": 0.9, "misses": 1}),
+        (Risk(service_level=0.9, chance=0.67), {"service": 0.9, "misses": 2}),
+    ):
+        res = solve_stochastic(p, gap=0.0, risk=risk)
+        assert res.status is Status.OPTIMAL, risk
+        assert res.expected_cost == pytest.approx(enumerate_best(SCEN, w, 1, lock, **kw, **c)), risk
+    # unequal weights that no power of ten makes whole still give CP-SAT whole coefficients
+    w2 = np.array([1 / 3, 1 / 6, 1 / 2])
+    p2 = tiny(SCEN, w2, penalty=3.0, clearance=0.5)
+    res = solve_stochastic(p2, "cpsat", gap=0.0, risk=Risk(service_level=0.9, chance=0.2))
+    assert res.status is Status.OPTIMAL
+    d = SCEN.sum(axis=2)[:, 0]
+    missed = [plan.sold.sum() < math.ceil(0.9 * d[s]) for s, plan in enumerate(res.plans)]
+    assert float(w2 @ np.array(missed)) <= 0.2 + 1e-9
+
+
+def test_cvar_lowers_the_tail() -> None:
+    w = np.full(3, 1 / 3)
+    p = tiny(SCEN, w, penalty=3.0, clearance=0.5)
+    free = solve_stochastic(p, "highs", gap=0.0)
     risky = solve_stochastic(p, "highs", gap=0.0, risk=Risk(cvar_weight=1.0, cvar_alpha=0.5))
     assert risky.status is Status.OPTIMAL
+    # minimising CVaR alone: its CVaR is the least; its expected cost is not below the free one
     assert cvar(risky.scenario_costs, w, 0.5) <= cvar(free.scenario_costs, w, 0.5) + 1e-6
+    assert risky.expected_cost >= free.expected_cost - 1e-6
+    assert risky.objective == pytest.approx(cvar(risky.scenario_costs, w, 0.5))
 
 
 def test_cvar_definition() -> None:
@@ -167,13 +219,24 @@ def test_cvar_definition() -> None:
     assert cvar(c, w, 0.0) == pytest.approx(c.mean())
 
 
-def test_bad_stage_is_a_clear_error() -> None:
-    scen = np.array([[[2, 5, 1, 6]]], dtype=np.int64)
+def test_bad_input_is_a_clear_error() -> None:
+    p = tiny(SCEN[:1], np.ones(1))
     with pytest.raises(InputError, match="stage"):
-        solve_stochastic(tiny(scen, np.ones(1)), stage=5)
+        solve_stochastic(p, stage=5)
     with pytest.raises(InputError, match="service_level"):
         Risk(service_level=1.5)
-    assert issubclass(PlanCheckError, Exception)
+    with pytest.raises(InputError, match="needs a service_level"):
+        Risk(chance=0.1)
+    lock = int(p.lock_units()[0])
+    for fixed, match in (
+        ({(0, 0): lock - 1}, "below the lock"),
+        ({(0, 0): -2}, "whole number of packs"),
+        ({(0, 1): 2.5}, "whole number of packs"),
+        ({(5, 0): 3}, "keyed"),
+        ({(0, 7): 3}, "keyed"),
+    ):
+        with pytest.raises(InputError, match=match):
+            solve_stochastic(p, fixed=fixed)
 
 
 @st.composite

@@ -10,6 +10,7 @@ inner windows, so each distinct cutoff is fitted once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Executor
 
 import numpy as np
 import pandas as pd
@@ -37,8 +38,12 @@ def backtest(
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
     progress: bool | None = None,
     source: str = "history",
+    executor: Executor | None = None,
 ) -> pd.DataFrame:
     """Rolling-origin backtest of the forecaster (history only).
+
+    ``executor`` runs the per-series history models on it, as in
+    :meth:`~presale_supply.forecast.Forecaster.fit` (identical results).
 
     Returns
     -------
@@ -62,7 +67,7 @@ def backtest(
     full = validate_history(history, source, gap_policy=p.gap_policy)
     season = p.season_length or full.freq.default_season
     show = len(full.ids) >= 50 if progress is None else progress
-    cache = _BaselineCache(full, p, season, show)
+    cache = _BaselineCache(full, p, season, show, executor)
     frames = []
     for w in range(n_windows, 0, -1):
         cut = w * h

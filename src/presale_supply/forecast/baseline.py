@@ -19,12 +19,14 @@ import importlib
 import sys
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
 
 from presale_supply.forecast.data import Panel
 from presale_supply.forecast.params import BaseModel, DemandPattern, ForecastParams, SelectionPolicy
+from presale_supply.parallel import Partition, chunk_slices, executor_workers, run_partitions
 
 __all__ = [
     "HistoryModel",
@@ -176,8 +178,21 @@ def forecast_panel_values(
     *,
     progress: bool = False,
     desc: str = "history models",
+    executor: Executor | None = None,
+    ids: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, list[DemandPattern], list[BaseModel]]:
     """Forecast every series ``h`` periods ahead with its chosen model.
+
+    Each series is fitted on its own, so with an ``executor`` the series are split into
+    contiguous chunks (about four per worker) that run concurrently and are stacked back in
+    their order: the result is the same, bit for bit, as without one.
+
+    Parameters
+    ----------
+    executor : concurrent.futures.Executor, optional
+        Run chunks of series on it (see :mod:`presale_supply.parallel`).
+    ids : sequence of str, optional
+        Series ids, used only to name a chunk that fails.
 
     Returns
     -------
@@ -188,6 +203,8 @@ def forecast_panel_values(
     """
     tqdm = importlib.import_module("tqdm.auto").tqdm
 
+    if executor is not None and len(values) > 1:
+        return _forecast_chunks(values, h, params, season, progress, desc, executor, ids)
     means = np.zeros((len(values), h))
     patterns: list[DemandPattern] = []
     models: list[BaseModel] = []
@@ -204,6 +221,44 @@ def forecast_panel_values(
             means[i] = hm.forecast(y, h)
         patterns.append(pat)
         models.append(model)
+    return means, patterns, models
+
+
+def _chunk_name(ids: Sequence[str] | None, sl: slice) -> str:
+    if ids is None:
+        return f"series {sl.start}-{sl.stop - 1}"
+    return f"series {ids[sl.start]} .. {ids[sl.stop - 1]} (rows {sl.start}-{sl.stop - 1})"
+
+
+def _forecast_chunks(
+    values: Sequence[np.ndarray],
+    h: int,
+    params: ForecastParams,
+    season: int,
+    progress: bool,
+    desc: str,
+    executor: Executor,
+    ids: Sequence[str] | None,
+) -> tuple[np.ndarray, list[DemandPattern], list[BaseModel]]:
+    """:func:`forecast_panel_values` on chunks of series, run on ``executor``, in order."""
+    tqdm = importlib.import_module("tqdm.auto").tqdm
+
+    slices = chunk_slices(len(values), 4 * executor_workers(executor))
+    parts = [
+        Partition(_chunk_name(ids, sl), (list(values[sl]), h, params, season)) for sl in slices
+    ]
+    with tqdm(
+        total=len(values), desc=desc, file=sys.stderr, disable=not progress, leave=False
+    ) as bar:
+        res = run_partitions(
+            forecast_panel_values,
+            parts,
+            executor,
+            on_done=lambda pos, _: bar.update(slices[pos].stop - slices[pos].start),
+        )
+    means = np.concatenate([r[0] for r in res], axis=0) if res else np.zeros((0, h))
+    patterns = [p for r in res for p in r[1]]
+    models = [m for r in res for m in r[2]]
     return means, patterns, models
 
 
@@ -270,7 +325,13 @@ def seasonal_shape(
 
 
 def select_intermittent(
-    panel: Panel, cut0: int, h: int, params: ForecastParams, season: int
+    panel: Panel,
+    cut0: int,
+    h: int,
+    params: ForecastParams,
+    season: int,
+    *,
+    executor: Executor | None = None,
 ) -> BaseModel:
     r"""Choose the intermittent model by rolling-origin backtest (``SelectionPolicy.BACKTEST``).
 
@@ -279,12 +340,40 @@ def select_intermittent(
     (at least 1) held-out windows of ``h`` periods; the candidate with the lowest mean MASE
     (scale: in-sample lag-1 MAE; series with a zero scale are skipped) wins. The windows lie
     before the forecast origin, so nothing of the future is used.
+
+    With an ``executor``, the per-series errors are computed on chunks of series concurrently
+    and concatenated in series order before the means are taken (the same result, bit for
+    bit).
     """
+    values = list(panel.values)
+    if executor is not None and len(values) > 1:
+        slices = chunk_slices(len(values), 4 * executor_workers(executor))
+        parts = [
+            Partition(_chunk_name(panel.ids, sl), (values[sl], cut0, h, params, season))
+            for sl in slices
+        ]
+        chunks = run_partitions(_intermittent_errors, parts, executor)
+        errors = {m: [e for c in chunks for e in c[m]] for m in _CANDIDATES}
+    else:
+        errors = _intermittent_errors(values, cut0, h, params, season)
+    scored = {m: float(np.mean(e)) for m, e in errors.items() if e}
+    if not scored:
+        return params.intermittent_model
+    return min(scored, key=lambda m: scored[m])
+
+
+_CANDIDATES = (*_COMBO_PARTS, BaseModel.INTERMITTENT_COMBO)
+
+
+def _intermittent_errors(
+    values: Sequence[np.ndarray], cut0: int, h: int, params: ForecastParams, season: int
+) -> dict[BaseModel, list[float]]:
+    """Scaled errors of each candidate, series by series (see :func:`select_intermittent`)."""
     from presale_supply.forecast.metrics import scale
 
     parts = _COMBO_PARTS
-    errors: dict[BaseModel, list[float]] = {m: [] for m in (*parts, BaseModel.INTERMITTENT_COMBO)}
-    for v_full in panel.values:
+    errors: dict[BaseModel, list[float]] = {m: [] for m in _CANDIDATES}
+    for v_full in values:
         v = v_full[: len(v_full) - cut0] if cut0 else v_full
         recent = v if params.max_train is None else v[-params.max_train :]
         if not classify(recent, params.adi_cutoff, params.cv2_cutoff).is_intermittent:
@@ -311,7 +400,4 @@ def select_intermittent(
                     errors[m].append(float(np.abs(test - f).mean()) / sc)
             combo = np.mean(fs, axis=0)
             errors[BaseModel.INTERMITTENT_COMBO].append(float(np.abs(test - combo).mean()) / sc)
-    scored = {m: float(np.mean(e)) for m, e in errors.items() if e}
-    if not scored:
-        return params.intermittent_model
-    return min(scored, key=lambda m: scored[m])
+    return errors

@@ -12,6 +12,7 @@ campaign-day profile that splits a campaign total over the days
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -197,11 +198,19 @@ def _group(pattern: DemandPattern) -> str:
 class _BaselineCache:
     """Memoises history-model forecasts by (periods cut from the end, horizon)."""
 
-    def __init__(self, panel: Panel, params: ForecastParams, season: int, progress: bool) -> None:
+    def __init__(
+        self,
+        panel: Panel,
+        params: ForecastParams,
+        season: int,
+        progress: bool,
+        executor: Executor | None = None,
+    ) -> None:
         self.panel = panel
         self.params = params
         self.season = season
         self.progress = progress
+        self.executor = executor
         self._store: dict[
             tuple[int, int, BaseModel], tuple[np.ndarray, list[DemandPattern], list[BaseModel]]
         ]
@@ -229,6 +238,8 @@ class _BaselineCache:
                 self.season,
                 progress=self.progress,
                 desc=f"history models (origin -{cut})",
+                executor=self.executor,
+                ids=self.panel.ids,
             )
             if self.params.seasonal_profile and self.panel.freq is Freq.DAY:
                 means = seasonal_shape(vals, means, self.season)
@@ -287,6 +298,7 @@ class Forecaster:
         source: str = "history",
         signals_source: str = "signals",
         progress: bool | None = None,
+        executor: Executor | None = None,
         _cache: _BaselineCache | None = None,
     ) -> Forecaster:
         """Fit history models, calibrate intervals, learn uplift and the signal model.
@@ -305,6 +317,12 @@ class Forecaster:
             dates is one campaign.
         progress : bool, optional
             Show progress bars on stderr (default: when there are 50 or more series).
+        executor : concurrent.futures.Executor, optional
+            Fit the history models on chunks of series concurrently on it (a process pool such
+            as :func:`presale_supply.parallel.default_executor`, or a Dask ``distributed``
+            client's ``get_executor()``). Everything pooled over series (interval calibration,
+            uplift, signal model, profiles) stays in this process, so the result is identical
+            to the run without one (see ``docs/scale.md``). Default: this process only.
 
         Raises
         ------
@@ -322,6 +340,7 @@ class Forecaster:
             signals_source,
             progress,
             _cache,
+            executor,
         )
 
     def _fit_panel(
@@ -334,6 +353,7 @@ class Forecaster:
         signals_source: str,
         progress: bool | None,
         cache: _BaselineCache | None,
+        executor: Executor | None = None,
     ) -> Forecaster:
         """Fit on ``full`` without its last ``cut0`` periods (backtests share ``cache``)."""
         p = self.params
@@ -343,9 +363,9 @@ class Forecaster:
         show = len(panel.ids) >= _PROGRESS_MIN_SERIES if progress is None else progress
         season = p.season_length or panel.freq.default_season
         if cache is None:
-            cache = _BaselineCache(full, p, season, show)
+            cache = _BaselineCache(full, p, season, show, executor)
         self._intermittent = (
-            select_intermittent(full, cut0, h, p, season)
+            select_intermittent(full, cut0, h, p, season, executor=cache.executor)
             if p.selection is SelectionPolicy.BACKTEST
             else p.intermittent_model
         )
@@ -714,11 +734,14 @@ def forecast(
     progress: bool | None = None,
     source: str = "history",
     signals_source: str = "signals",
+    executor: Executor | None = None,
 ) -> ForecastResult:
     """Fit and predict in one call (see :class:`Forecaster`).
 
     ``signals`` may hold both past-campaign rows (dated inside the history, used to learn
     uplift and rho(t)) and the current campaign's rows (dated after the history).
+    ``executor`` runs the per-series history models on it (see :meth:`Forecaster.fit`); the
+    result is identical to the run without one.
     """
     fc = Forecaster(params, signal_model=signal_model)
     fc.fit(
@@ -729,5 +752,6 @@ def forecast(
         source=source,
         signals_source=signals_source,
         progress=progress,
+        executor=executor,
     )
     return fc.predict(signals, quantiles)

@@ -290,6 +290,22 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         from presale_supply.stochastic.cli import plan_scenarios
 
         return plan_scenarios(problem, args, out)
+    used = [
+        name
+        for name, on in (
+            ("--stage", args.stage != 0),
+            ("--service-level", args.service_level is not None),
+            ("--chance", args.chance != 0),
+            ("--cvar-weight", args.cvar_weight != 0),
+        )
+        if on
+    ]
+    if used:
+        raise InputError(
+            f"{', '.join(used)} apply to scenario demand, but demand.csv has one scenario; add "
+            "scenario and weight columns (docs/stochastic.md) or drop these options.",
+            file=str(Path(args.dir) / "demand.csv"),
+        )
     result = solve(problem, **_solve_kwargs(args))
     paths = result.write(out)
     if args.json:

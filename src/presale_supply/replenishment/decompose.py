@@ -11,6 +11,7 @@ The merged plan is checked by the independent checker against the whole problem.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -21,7 +22,7 @@ import numpy as np
 
 from presale_supply.backends.base import Status, relative_gap
 from presale_supply.data import Demand, Problem, Skus, Suppliers
-from presale_supply.exceptions import PlanCheckError
+from presale_supply.exceptions import PlanCheckError, PresaleSupplyError
 from presale_supply.replenishment.checker import PlanArrays, check_plan
 from presale_supply.replenishment.plan import PlanResult
 
@@ -45,6 +46,30 @@ def _take_skus(skus: Skus, idx: np.ndarray) -> Skus:
         elif isinstance(v, tuple):
             changes[f.name] = tuple(v[i] for i in idx)
     return dataclasses.replace(skus, **changes)
+
+
+def _attempt(call: Callable[[], PlanResult]) -> PlanResult | Exception:
+    """``call()``, or the exception it raised; the library's own errors (bad input, a plan that
+    fails the checker, a missing solver) are deterministic and propagate unchanged."""
+    try:
+        return call()
+    except PresaleSupplyError:
+        raise
+    except Exception as exc:
+        return exc
+
+
+def _failed(res: PlanResult | Exception) -> bool:
+    """An exception, or no plan without a proof of infeasibility (a limit, a solver error)."""
+    return isinstance(res, Exception) or (
+        res.arrays is None and res.status is not Status.INFEASIBLE
+    )
+
+
+def _why(res: PlanResult | Exception) -> str:
+    if isinstance(res, Exception):
+        return f"{type(res).__name__}: {res}"
+    return f"{res.status.value} ({res.message})"
 
 
 def split_by_supplier(problem: Problem) -> list[tuple[int, np.ndarray, Problem]]:
@@ -96,6 +121,13 @@ def solve_by_supplier(
     Dask client's executor) the subproblems run concurrently and each gets its share times the
     executor's worker count (at most the whole limit). ``progress``, if given, is called after
     each subproblem with the running totals of cost and bound over the suppliers solved so far.
+
+    A subproblem that raises or ends without a plan (a limit or a solver error, not a proof of
+    infeasibility) is solved once more with the same limit (on the executor if it still takes
+    work, else in this process); the message names every supplier retried. If the retry fails
+    too, the result has no plan and the message names the supplier and both failures. The
+    library's own errors (:class:`~presale_supply.exceptions.PresaleSupplyError`: bad input, a
+    missing solver, a plan that fails the checker) are deterministic and propagate unchanged.
     """
     t0 = time.perf_counter()
     parts = split_by_supplier(problem)
@@ -121,6 +153,9 @@ def solve_by_supplier(
             return None
         return min(time_limit, max(1.0, time_limit * workers * len(idx) / n_total))
 
+    def direct(sub: Problem, idx: np.ndarray) -> Callable[[], PlanResult]:
+        return functools.partial(solve_one, sub, time_limit=limit_of(idx), **kwargs)
+
     futures = None
     if executor is not None:
         futures = [
@@ -128,10 +163,28 @@ def solve_by_supplier(
             for _, idx, sub in parts
         ]
     for pos, (s, idx, sub) in enumerate(parts):
-        if futures is not None:
-            res = futures[pos].result()
-        else:
-            res = solve_one(sub, time_limit=limit_of(idx), **kwargs)
+        first = _attempt(futures[pos].result if futures is not None else direct(sub, idx))
+        got = first
+        if _failed(first):  # one retry: on the executor if it still takes work, else here
+            again = None
+            if executor is not None:
+                try:
+                    again = executor.submit(solve_one, sub, time_limit=limit_of(idx), **kwargs)
+                except RuntimeError:  # shut down or broken
+                    again = None
+            got = _attempt(again.result if again is not None else direct(sub, idx))
+            if _failed(got):
+                messages.append(
+                    f"supplier {sp_ids[s]} ({len(idx)} SKUs) failed twice: {_why(first)}; "
+                    f"then {_why(got)}"
+                )
+            else:
+                messages.append(f"supplier {sp_ids[s]}: retried after {_why(first)}")
+        if isinstance(got, Exception):
+            statuses.append(Status.ERROR)
+            bounds.append(None)
+            continue
+        res = got
         solver = res.solver
         statuses.append(res.status)
         for k, v in res.model_size.items():
@@ -142,7 +195,8 @@ def solve_by_supplier(
         if res.diagnosis:
             diagnosis.extend(res.diagnosis)
         if res.arrays is None:
-            messages.append(f"supplier {sp_ids[s]}: {res.status.value} ({res.message})")
+            if not _failed(first) or res.status is Status.INFEASIBLE:
+                messages.append(f"supplier {sp_ids[s]}: {res.status.value} ({res.message})")
             bounds.append(res.bound)
             continue
         a = res.arrays

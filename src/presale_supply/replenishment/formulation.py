@@ -61,6 +61,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -173,6 +174,12 @@ class Risk:
         sl = self.service_level
         if sl is not None and not (isinstance(sl, int | float) and 0 < sl <= 1):
             raise InputError("service_level must be in (0, 1].", column="service_level", value=sl)
+        if self.chance > 0 and sl is None:
+            raise InputError(
+                "chance needs a service_level (the probability of missing it).",
+                column="chance",
+                value=self.chance,
+            )
 
     @property
     def active(self) -> bool:
@@ -644,11 +651,18 @@ def build_scenario_formulation(
         )
 
     if risk.service_level is not None and risk.chance > 0:
-        equal = bool(np.allclose(W, W[0]))
+        # whole coefficients (CP-SAT needs them): weights as fractions over a common
+        # denominator q, then sum (q w_s) z_s <= floor(q chance), exact since z is binary
+        fr = [Fraction(float(w)).limit_denominator(10**6) for w in W]
+        q = math.lcm(*(f.denominator for f in fr))
+        exact = q <= 10**9 and all(
+            abs(float(f) - float(w)) <= 1e-12 for f, w in zip(fr, W, strict=True)
+        )
         for i, (zs, ws_list) in sorted(_chance_rows.items()):
-            if equal:  # a count, whole coefficients (CP-SAT needs them): sum z <= chance / w
-                misses = math.floor(float(risk.chance) / float(W[0]) + 1e-9)
-                b.add_row(zs, [1.0] * len(zs), hi=float(misses), name=f"chance[{sk.ids[i]}]")
+            if exact:
+                coef = [float(Fraction(float(w)).limit_denominator(10**6) * q) for w in ws_list]
+                hi = float(math.floor(float(risk.chance) * q + 1e-9))
+                b.add_row(zs, coef, hi=hi, name=f"chance[{sk.ids[i]}]")
             else:
                 b.add_row(zs, ws_list, hi=float(risk.chance), name=f"chance[{sk.ids[i]}]")
     scenario_cost = tuple(

@@ -359,8 +359,14 @@ def solve(
         ``result.diagnosis``.
     decompose : bool, optional
         Solve one independent subproblem per supplier and merge them (exact; see
-        :mod:`~presale_supply.replenishment.decompose`). ``None`` (default): decompose when no
-        budget or storage limit links the suppliers and there is more than one.
+        :mod:`~presale_supply.replenishment.decompose`). With a budget or storage limit
+        linking several suppliers, ``True`` means the Lagrangian decomposition
+        (:func:`~presale_supply.replenishment.lagrange.solve_lagrangian`), which reports a
+        valid bound and its gap, OPTIMAL only within ``gap``. ``None`` (default): the exact
+        split when no budget or storage limit links the suppliers and there is more than
+        one; the Lagrangian decomposition when they are linked and there are at least
+        :data:`~presale_supply.replenishment.lagrange.LAGRANGE_MIN_SKUS` (1,000) SKUs; one
+        model otherwise.
     executor : concurrent.futures.Executor, optional
         Run the per-supplier subproblems concurrently on it (a process pool, or a Dask
         ``distributed`` client's ``get_executor()``). Default: one after the other in this
@@ -383,7 +389,9 @@ def solve(
     from presale_supply.replenishment.decompose import decomposable, solve_by_supplier
 
     if decompose is None:
-        decompose = decomposable(problem)
+        from presale_supply.replenishment.lagrange import lagrangian_by_default
+
+        decompose = decomposable(problem) or lagrangian_by_default(problem)
     if decompose and decomposable(problem):
         return solve_by_supplier(
             problem,
@@ -402,6 +410,25 @@ def solve(
             solver=solver,
             executor=executor,
         )
+    if decompose:
+        from presale_supply.replenishment.lagrange import coupled_by_limits, solve_lagrangian
+
+        if coupled_by_limits(problem):
+            return solve_lagrangian(
+                problem,
+                solver,
+                time_limit=time_limit,
+                threads=threads,
+                seed=seed,
+                gap=gap,
+                node_limit=node_limit,
+                work_limit=work_limit,
+                log=log,
+                progress=progress,
+                explain=explain,
+                formulation=formulation,
+                executor=executor,
+            )
     options = SolveOptions(
         time_limit=time_limit,
         threads=threads,

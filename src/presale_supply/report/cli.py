@@ -165,7 +165,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"report: simulating {args.policies} campaigns per policy", file=sys.stderr)
         doc = run_comparison(campaigns=args.policies, progress=not args.quiet)
-        policies = pd.DataFrame(doc["table"])
+        table = pd.DataFrame(doc["table"])
+        policies = table[table["campaigns"] > 0].reset_index(drop=True)  # with a cost to show
 
     def log(line: str) -> None:
         if not args.quiet:

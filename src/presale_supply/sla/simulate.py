@@ -20,6 +20,7 @@ and the predicted delivery is ``ship + median transit``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from presale_supply.exceptions import InputError
+from presale_supply.parallel import Partition, run_partitions
 from presale_supply.sla._time import (
     DAY_NS,
     HOUR_NS,
@@ -588,6 +590,7 @@ def predict(
     risk_threshold: float = 0.5,
     ship_at_pack: bool = False,
     ready_at: np.ndarray | None = None,
+    executor: Executor | None = None,
 ) -> Prediction:
     """Predict pack, ship and delivery times and ``P(on time)`` for every order.
 
@@ -609,6 +612,14 @@ def predict(
     ready_at : ndarray of int64, optional
         Ready instants per order computed beforehand (overrides ``stock``); used by capacity
         sizing to keep the stock allocation of the whole table when predicting a part of it.
+    executor : concurrent.futures.Executor, optional
+        Run the warehouses' queues concurrently on it (a process pool such as
+        :func:`presale_supply.parallel.default_executor`, or a Dask ``distributed`` client's
+        ``get_executor()``). Warehouses share nothing once every order's ready time is known:
+        each has its own pick/pack queue and cut-off, carriers have no capacity and their
+        pick-up times are the same at every warehouse. The ready times (the stock allocation,
+        which *is* shared by warehouses selling the same SKU) and the transit step stay in this
+        process, so the prediction is identical to the run without one. Default: this process.
 
     Every order with a ready time and a warehouse joins its warehouse's queue and takes
     capacity -- also orders without a promise (``ineligible_lanes``), on unserved lanes or on
@@ -660,6 +671,8 @@ def predict(
     ship = np.full(n, NAT, dtype=np.int64)
     # Every order with a ready time takes capacity, promised or not.
     queued &= wh_codes >= 0
+    carrier_labels = orders.carrier.labels
+    remote: list[tuple[np.ndarray, Partition]] = []
     for wi, name in enumerate(wh_cat.labels.tolist()):
         in_wh = wh_codes == wi
         in_wh &= queued
@@ -680,10 +693,31 @@ def predict(
                 value=name,
             )
         rows = _by_ready(rows, ready)
+        if executor is not None:
+            args = (ready[rows], wh, network, carrier_labels, carrier_codes[rows], tz)
+            part = Partition(f"warehouse {name}", (*args, active[rows], ship_at_pack))
+            remote.append((rows, part))
+            continue
         _queue_warehouse(
-            rows, ready, wh, network, orders, carrier_codes, tz, active, ship_at_pack, pack, ship
+            rows,
+            ready,
+            wh,
+            network,
+            carrier_labels,
+            carrier_codes,
+            tz,
+            active,
+            ship_at_pack,
+            pack,
+            ship,
         )
         del rows
+    if remote:
+        done = run_partitions(_warehouse_part, [part for _, part in remote], executor)
+        for (rows, _), (pack_w, ship_w) in zip(remote, done, strict=True):
+            pack[rows] = pack_w
+            ship[rows] = ship_w
+        del remote, done
     del queued
     dlv = np.full(n, NAT, dtype=np.int64)
     p = np.full(n, np.nan)
@@ -750,12 +784,47 @@ def _by_ready(rows: np.ndarray, ready: np.ndarray) -> np.ndarray:
     return rows[srt]
 
 
+def _warehouse_part(
+    ready: np.ndarray,
+    wh: Warehouse,
+    network: Network,
+    carrier_labels: np.ndarray,
+    carrier_codes: np.ndarray,
+    tz: str,
+    active: np.ndarray,
+    ship_at_pack: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One warehouse's queue on its own rows (sorted by ready time): ``(pack, ship)``.
+
+    The partition that :func:`predict` sends to an executor; it runs the same
+    :func:`_queue_warehouse` on local row numbers, so the instants are the same.
+    """
+    m = ready.size
+    pack = np.full(m, NAT, dtype=np.int64)
+    ship = np.full(m, NAT, dtype=np.int64)
+    rows = np.arange(m, dtype=np.intp)
+    _queue_warehouse(
+        rows,
+        ready,
+        wh,
+        network,
+        carrier_labels,
+        carrier_codes,
+        tz,
+        active,
+        ship_at_pack,
+        pack,
+        ship,
+    )
+    return pack, ship
+
+
 def _queue_warehouse(
     rows: np.ndarray,
     ready: np.ndarray,
     wh: Warehouse,
     network: Network,
-    orders: OrderTable,
+    carrier_labels: np.ndarray,
     carrier_codes: np.ndarray,
     tz: str,
     active: np.ndarray,
@@ -785,7 +854,7 @@ def _queue_warehouse(
         blk = blk[active[blk]]
         if blk.size:
             if pickups is None:
-                pickups = _Pickups(ends, wh, network, orders, tz)
+                pickups = _Pickups(ends, wh, network, carrier_labels, tz)
             pickups.ship(ready[blk], pack[blk], blk, carrier_codes, ship)
 
 
@@ -811,19 +880,24 @@ class _Pickups:
     """Cut-off and pick-up instants of one warehouse over the local days of its queue."""
 
     def __init__(
-        self, ends: np.ndarray, wh: Warehouse, network: Network, orders: OrderTable, tz: str
+        self,
+        ends: np.ndarray,
+        wh: Warehouse,
+        network: Network,
+        carrier_labels: np.ndarray,
+        tz: str,
     ):
         self.days = LocalDays.around(tz, ends, pad_days=3)
         self.lo_day = self.days.first
         all_days = np.arange(self.lo_day, self.days.last + 1)
         self.cutoff_inst = self.days.wall(all_days, wh.cutoff_ns)
-        self.network, self.orders, self.all_days = network, orders, all_days
+        self.network, self.carrier_labels, self.all_days = network, carrier_labels, all_days
         self.grids: dict[int, np.ndarray] = {}
 
     def grid(self, ci: int) -> np.ndarray:
         """Pick-up instants of carrier code ``ci`` (``-1``: default carrier), (days, m)."""
         if ci not in self.grids:
-            name = None if ci < 0 else str(self.orders.carrier.labels[ci])
+            name = None if ci < 0 else str(self.carrier_labels[ci])
             pk = self.network.carrier(name).pickups_ns
             self.grids[ci] = np.stack([self.days.wall(self.all_days, int(t)) for t in pk], axis=1)
         return self.grids[ci]

@@ -8,6 +8,7 @@ from presale_supply.stochastic.planner import (
     cvar,
     scenario_problem,
     solve_stochastic,
+    validate_fixed,
 )
 from presale_supply.stochastic.simulate import (
     POLICIES,
@@ -39,4 +40,5 @@ __all__ = [
     "simulate_campaign",
     "solve_stochastic",
     "summarise",
+    "validate_fixed",
 ]

@@ -19,7 +19,13 @@ from presale_supply.data import Policy, Problem
 from presale_supply.exceptions import InputError
 from presale_supply.replenishment.formulation import Risk
 from presale_supply.stochastic.planner import cvar, solve_stochastic
-from presale_supply.stochastic.simulate import POLICIES, ExampleFactory, compare_policies, summarise
+from presale_supply.stochastic.simulate import (
+    POLICIES,
+    ExampleFactory,
+    _ci,
+    compare_policies,
+    summarise,
+)
 
 __all__ = ["plan_scenarios", "register", "run_comparison", "sensitivity_table"]
 
@@ -89,23 +95,27 @@ def run_comparison(
             pool.shutdown()
     sens = sensitivity_table(pd.concat(sens_runs, ignore_index=True)) if sens_runs else None
     table = main.table
-    fixed = table.set_index("policy")["expected_cost"]
     runs = main.runs
     diff = None
     if {"fixed_lock", "stochastic_lock"} <= set(runs["policy"]) and runs["cost"].notna().any():
         piv = runs.pivot(index="campaign", columns="policy", values="cost")
-        d = (piv["stochastic_lock"] - piv["fixed_lock"]).dropna().to_numpy()
-        from presale_supply.stochastic.simulate import _ci
-
-        m, lo, hi = _ci(d)
-        diff = {
-            "mean": m,
-            "ci_low": lo,
-            "ci_high": hi,
-            "campaigns_better": int((d < 0).sum()),
-            "campaigns": len(d),
-            "relative": m / float(fixed["fixed_lock"]),
-        }
+        diff = {}
+        for other in ("fixed_lock", "deterministic_lock", "up_front"):
+            if other not in piv:
+                continue
+            pair = piv[["stochastic_lock", other]].dropna()
+            d = (pair["stochastic_lock"] - pair[other]).to_numpy()
+            if not len(d):
+                continue
+            m, lo, hi = _ci(d)
+            diff[other] = {
+                "mean": m,
+                "ci_low": lo,
+                "ci_high": hi,
+                "campaigns_better": int((d < 0).sum()),
+                "campaigns": len(d),
+                "relative": m / float(pair[other].mean()),  # over the same campaigns
+            }
     doc: dict[str, Any] = {
         "campaigns": campaigns,
         "n_skus": n_skus,
@@ -121,7 +131,7 @@ def run_comparison(
             "cpus": os.cpu_count(),
         },
         "table": table.to_dict(orient="records"),
-        "stochastic_minus_fixed_lock": diff,
+        "stochastic_lock_minus": diff,
         "sensitivity": [] if sens is None else sens.to_dict(orient="records"),
     }
     if out is not None:
@@ -135,23 +145,52 @@ def run_comparison(
     return doc
 
 
+#: The campaign plan's values, against which sensitivity values are compared.
+BASELINE = {"lock_ratio": 0.30, "capacity_buffer": 0.15}
+
+
 def sensitivity_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per (parameter, value, policy): the policy table over the campaigns that are feasible
-    at every value of that parameter (so the values are compared on the same campaigns), with
-    ``infeasible_campaigns`` counted over all campaigns."""
+    """Per (parameter, value, policy): the policy table over the campaigns feasible at that
+    value, the share of campaigns where the value admits no plan, and the cost difference to
+    the plan's value (0.30 lock, 0.15 buffer) paired by campaign, over the campaigns feasible
+    at both (``diff_vs_baseline`` with its 95% interval)."""
     parts = []
     for name, g in runs.groupby("parameter", sort=False):
-        ok = g.groupby("campaign")["cost"].apply(lambda c: bool(c.notna().all()))
-        common = set(ok[ok].index)
+        base_v = BASELINE.get(str(name))
         for v, gv in g.groupby("value", sort=True):
-            t = summarise(gv[gv["campaign"].isin(common)])
+            t = summarise(gv)
+            pols = sorted(set(gv["policy"]))
             if t.empty:
-                t = pd.DataFrame({"policy": sorted(set(gv["policy"])), "campaigns": 0})
-            bad = gv[gv["cost"].isna()].groupby("policy").size()
-            t["infeasible_campaigns"] = t["policy"].map(bad).fillna(0).astype(int)
-            t["common_campaigns"] = len(common)
+                t = pd.DataFrame({"policy": pols, "campaigns": 0})
+            n_all = gv.groupby("policy")["campaign"].nunique()
+            t["infeasible_share"] = (
+                t["policy"].map(gv[gv["cost"].isna()].groupby("policy").size() / n_all).fillna(0.0)
+            )
+            if base_v is not None:
+                base = g[np.isclose(g["value"], base_v)]
+                for k, pol in enumerate(t["policy"]):
+                    a = gv[gv["policy"] == pol].set_index("campaign")["cost"]
+                    b = base[base["policy"] == pol].set_index("campaign")["cost"]
+                    d = (a - b).dropna().to_numpy()
+                    if len(d):
+                        m, lo, hi = _ci(d)
+                        t.loc[k, ["diff_vs_baseline", "diff_ci_low", "diff_ci_high"]] = m, lo, hi
+                        t.loc[k, "paired_campaigns"] = len(d)
             parts.append(t.assign(parameter=name, value=v))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def paired_lines(doc: dict[str, Any]) -> list[str]:
+    """One line per comparison of the stochastic lock with another policy, paired by
+    campaign."""
+    out = []
+    for other, d in (doc.get("stochastic_lock_minus") or {}).items():
+        out.append(
+            f"stochastic lock - {other.replace('_', ' ')}: {d['mean']:,.0f} per campaign "
+            f"(95% CI [{d['ci_low']:,.0f}, {d['ci_high']:,.0f}], {d['relative']:+.2%}); "
+            f"lower in {d['campaigns_better']} of {d['campaigns']} campaigns"
+        )
+    return out
 
 
 def format_table(table: pd.DataFrame) -> str:
@@ -269,13 +308,9 @@ def _cmd(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     print(format_table(pd.DataFrame(doc["table"])))
-    d = doc["stochastic_minus_fixed_lock"]
-    if d:
-        print(
-            f"\nstochastic lock - fixed lock: {d['mean']:,.0f} per campaign "
-            f"(95% CI [{d['ci_low']:,.0f}, {d['ci_high']:,.0f}], {d['relative']:+.2%}); better "
-            f"in {d['campaigns_better']} of {d['campaigns']} campaigns"
-        )
+    print()
+    for line in paired_lines(doc):
+        print(line)
     if args.out:
         print(f"\nwrote {Path(args.out) / 'policies.json'} and the CSV tables")
     return 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +31,8 @@ from presale_supply.backends.base import (
     run_backend,
 )
 from presale_supply.data import Demand, Problem
-from presale_supply.exceptions import PlanCheckError
+from presale_supply.exceptions import InputError, PlanCheckError
+from presale_supply.parallel import Partition, run_partitions
 from presale_supply.replenishment.checker import CheckReport, PlanArrays, check_plan
 from presale_supply.replenishment.decompose import decomposable, split_by_supplier
 from presale_supply.replenishment.formulation import Risk, build_scenario_formulation
@@ -42,6 +44,7 @@ __all__ = [
     "cvar",
     "scenario_problem",
     "solve_stochastic",
+    "validate_fixed",
 ]
 
 
@@ -50,6 +53,17 @@ def cvar(costs: np.ndarray, weights: np.ndarray, alpha: float) -> float:
 
     Discrete definition (Rockafellar-Uryasev): ``min_eta eta + E[(cost - eta)+] / (1 - alpha)``,
     attained at the alpha-quantile of the cost.
+
+    Parameters
+    ----------
+    costs, weights : ndarray (S,)
+        Cost and probability of each scenario.
+    alpha : float
+        Tail level in [0, 1); 0 gives the expected cost.
+
+    Returns
+    -------
+    float
     """
     c = np.asarray(costs, dtype=float)
     w = np.asarray(weights, dtype=float)
@@ -61,7 +75,21 @@ def cvar(costs: np.ndarray, weights: np.ndarray, alpha: float) -> float:
 
 
 def scenario_problem(problem: Problem, s: int, lock: np.ndarray | None = None) -> Problem:
-    """The deterministic problem of scenario ``s`` (weight 1) keeping the stochastic lock."""
+    """The deterministic problem of scenario ``s`` (weight 1) keeping the stochastic lock.
+
+    Parameters
+    ----------
+    problem : Problem
+        A problem with scenario demand.
+    s : int
+        Scenario index.
+    lock : ndarray, optional
+        Lock units per SKU (default: ``problem.lock_units()``, from the expected demand).
+
+    Returns
+    -------
+    Problem
+    """
     return dataclasses.replace(
         problem,
         demand=Demand(problem.demand.units[s : s + 1], np.ones(1)),
@@ -193,6 +221,55 @@ class StochasticResult:
         )
 
 
+def validate_fixed(problem: Problem, fixed: dict[tuple[int, int], int] | None) -> None:
+    """Raise :class:`~presale_supply.exceptions.InputError` for a ``fixed`` entry that names
+    no SKU or round, is not a whole number of packs >= 0, orders in a round that cannot arrive
+    within the campaign, or places a lock-round order below the lock."""
+    if not fixed:
+        return
+    N, R = len(problem.skus), len(problem.rounds)
+    lock = problem.lock_units()
+    ids = problem.skus.ids
+    for key, packs in fixed.items():
+        ok_key = (
+            isinstance(key, tuple)
+            and len(key) == 2
+            and all(isinstance(k, int | np.integer) and not isinstance(k, bool) for k in key)
+            and 0 <= key[0] < N
+            and 0 <= key[1] < R
+        )
+        if not ok_key:
+            raise InputError(
+                f"fixed orders are keyed (sku index 0..{N - 1}, round index 0..{R - 1}).",
+                column="fixed",
+                value=key,
+            )
+        i, r = int(key[0]), int(key[1])
+        if isinstance(packs, bool) or not isinstance(packs, int | np.integer) or packs < 0:
+            raise InputError(
+                f"sku {ids[i]!r} round {r}: a placed order is a whole number of packs >= 0.",
+                column="fixed",
+                value=packs,
+            )
+        s = int(problem.sku_supplier[i])
+        if packs > 0 and problem.arrival_day(problem.rounds[r], s) > problem.n_days:
+            raise InputError(
+                f"sku {ids[i]!r} round {r}: an order on day {problem.rounds[r]} arrives after "
+                "the campaign; it cannot have been placed.",
+                column="fixed",
+                value=packs,
+            )
+        units = int(packs) * int(problem.skus.pack_size[i])
+        if r == 0 and units < lock[i]:
+            raise InputError(
+                f"sku {ids[i]!r}: the lock-round order placed ({units} units) is below the lock "
+                f"({lock[i]} units). Give the lock that applied when it was placed with "
+                "Problem(lock=...).",
+                column="fixed",
+                value=packs,
+            )
+
+
 def _merge(parts: list[tuple[np.ndarray, PlanArrays]], N: int, T: int, R: int) -> PlanArrays:
     units = np.zeros((N, R), dtype=np.int64)
     sold = np.zeros((N, T), dtype=np.int64)
@@ -209,6 +286,45 @@ def _merge(parts: list[tuple[np.ndarray, PlanArrays]], N: int, T: int, R: int) -
     return PlanArrays(units, cat[0], cat[1], cat[2], cat[3], sold, on_hand, backlog)
 
 
+@dataclass(frozen=True, eq=False)
+class _PartOutcome:
+    """What one subproblem's build and solve sends back to :func:`solve_stochastic`."""
+
+    n_vars: int
+    n_rows: int
+    status: Status
+    bound: float | None
+    solver: str
+    message: str
+    plans: tuple[PlanArrays, ...] | None
+
+
+def _solve_part(
+    sub: Problem,
+    stage: int,
+    fixed: dict[tuple[int, int], int] | None,
+    risk: Risk,
+    formulation: str,
+    solver: str,
+    options: SolveOptions,
+) -> _PartOutcome:
+    """Build and solve one subproblem; its scenario plans, or None without a solution."""
+    sf = build_scenario_formulation(
+        sub, stage=stage, fixed=fixed, risk=risk, formulation=formulation
+    )
+    raw = run_backend(get_backend(solver), sf.model, options)
+    plans = None
+    if raw.status.has_solution and raw.x is not None:
+        lock = sub.lock_units()
+        plans = tuple(
+            extract_plan(scenario_problem(sub, s, lock), view, raw.x)
+            for s, view in enumerate(sf.views)
+        )
+    return _PartOutcome(
+        sf.model.n_vars, sf.model.n_rows, raw.status, raw.bound, raw.solver, raw.message, plans
+    )
+
+
 def solve_stochastic(
     problem: Problem,
     solver: str = "cpsat",
@@ -223,6 +339,7 @@ def solve_stochastic(
     formulation: str = "aggregate",
     decompose: bool | None = None,
     log: bool = False,
+    executor: Executor | None = None,
 ) -> StochasticResult:
     """Plan ``problem`` over its demand scenarios (two-stage: rounds ``0 .. stage`` now).
 
@@ -246,6 +363,11 @@ def solve_stochastic(
     decompose : bool, optional
         Solve one subproblem per supplier (exact without budget or storage, and without CVaR,
         which couples suppliers); default: when possible.
+    executor : concurrent.futures.Executor, optional
+        Build and solve the per-supplier subproblems concurrently on it (a process pool such as
+        :func:`presale_supply.parallel.default_executor`, or a Dask ``distributed`` client's
+        ``get_executor()``); the merge and every check stay in this process. Each subproblem
+        keeps its share of ``time_limit``. Default: one after the other in this process.
 
     Raises
     ------
@@ -254,6 +376,7 @@ def solve_stochastic(
     """
     t0 = time.perf_counter()
     risk = risk or Risk()
+    validate_fixed(problem, fixed)
     couples = risk.cvar_weight > 0
     if decompose is None:
         decompose = decomposable(problem) and not couples
@@ -279,28 +402,28 @@ def solve_stochastic(
     messages: list[str] = []
     size: dict[str, Any] = {"variables": 0, "rows": 0, "scenarios": S, "subproblems": len(parts)}
     solver_name = backend.version()
+    tasks = []
     for idx, sub in parts:
         local_fixed = None
         if fixed:
             pos = {int(g): k for k, g in enumerate(idx.tolist())}
             local_fixed = {(pos[i], r): v for (i, r), v in fixed.items() if i in pos}
-        sf = build_scenario_formulation(
-            sub, stage=stage, fixed=local_fixed, risk=risk, formulation=formulation
-        )
-        size["variables"] += sf.model.n_vars
-        size["rows"] += sf.model.n_rows
         share = None if time_limit is None else max(1.0, time_limit * len(idx) / n_all)
         options = SolveOptions(time_limit=share, threads=threads, seed=seed, gap=gap, log=log)
-        raw = run_backend(backend, sf.model, options)
-        solver_name = raw.solver
-        statuses.append(raw.status)
-        bounds.append(raw.bound)
-        if not raw.status.has_solution or raw.x is None:
-            messages.append(raw.message)
+        ids = [str(sub.suppliers.ids[k]) for k in np.unique(sub.sku_supplier).tolist()]
+        name = f"supplier {', '.join(ids)}" if len(parts) > 1 else "whole problem"
+        tasks.append(Partition(name, (sub, stage, local_fixed, risk, formulation, solver, options)))
+    for (idx, _), out in zip(parts, run_partitions(_solve_part, tasks, executor), strict=True):
+        size["variables"] += out.n_vars
+        size["rows"] += out.n_rows
+        solver_name = out.solver
+        statuses.append(out.status)
+        bounds.append(out.bound)
+        if out.plans is None:
+            messages.append(out.message)
             continue
-        lock = sub.lock_units()
-        for s, view in enumerate(sf.views):
-            pieces[s].append((idx, extract_plan(scenario_problem(sub, s, lock), view, raw.x)))
+        for s, plan in enumerate(out.plans):
+            pieces[s].append((idx, plan))
     seconds = time.perf_counter() - t0
     if any(not st.has_solution for st in statuses):
         worst = next(st for st in statuses if not st.has_solution)

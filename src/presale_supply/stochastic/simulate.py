@@ -27,6 +27,9 @@ Policies, on the same demand draws and the same scenario draws:
 - ``fixed_lock``: the first round orders exactly the lock (``lock_ratio`` x expected demand, in
   packs, at least the MOQ), then each later round re-plans over scenarios from the signals
   seen so far;
+- ``deterministic_lock``: the first round is the deterministic planner's first round on the
+  mean of the same scenarios (at least the lock), then the same re-plans: the difference to
+  ``stochastic_lock`` is the value of the stochastic solution;
 - ``stochastic_lock``: the first round is the two-stage optimum over the prior scenarios (at
   least the lock), then the same re-plans;
 - ``perfect_foresight``: the plan on the realised demand (with the same lock): a lower bound.
@@ -51,8 +54,7 @@ import pandas as pd
 
 from presale_supply.backends.base import Status
 from presale_supply.data import Demand, Policy, Problem
-from presale_supply.exceptions import InfeasibleError, InputError, SolverError
-from presale_supply.forecast.presale import SignalModel, posterior
+from presale_supply.exceptions import InfeasibleError, InputError, PlanCheckError, SolverError
 from presale_supply.replenishment.checker import PlanArrays, check_plan
 from presale_supply.stochastic.planner import StochasticResult, solve_stochastic
 
@@ -75,6 +77,7 @@ class PolicyName(enum.StrEnum):
 
     UP_FRONT = "up_front"
     FIXED_LOCK = "fixed_lock"
+    DETERMINISTIC_LOCK = "deterministic_lock"
     STOCHASTIC_LOCK = "stochastic_lock"
     PERFECT_FORESIGHT = "perfect_foresight"
 
@@ -169,46 +172,91 @@ class DemandModel:
         dep = rng.poisson(self.deposit_share * (theta * total)[:, None] * self.deposit_weight)
         return Truth(theta, demand, dep.astype(np.int64))
 
-    def level_posterior(self, truth: Truth, day: int) -> tuple[np.ndarray, np.ndarray]:
-        """Gamma shape and rate of each SKU's level given what is seen before ``day``."""
+    def level_grid(self) -> tuple[np.ndarray, np.ndarray]:
+        """Grid of levels (log-spaced, 600 points) and the prior's log weight on each."""
+        cv = self.level_cv
         a = self.level_shape
-        total = self.mean.sum(axis=1)
-        seen = max(min(day - 1, self.mean.shape[1]), 0)
-        n_sig = int(np.count_nonzero(self.deposit_weight[:seen]))
-        if n_sig > 0:
-            rho = tuple(
-                float(x)
-                for x in np.maximum(self.deposit_share * np.cumsum(self.deposit_weight), 1e-12)
-            )
-            cum = truth.deposits[:, :seen].sum(axis=1)
-            mean_y, shape = posterior(
-                total, a, cum, None, np.full(len(total), seen), SignalModel(rho, 0.0)
-            )
-            alpha = shape
-            rate = shape / np.maximum(mean_y, 1e-9) * total  # rate of theta = Y / M
-        else:
-            alpha = np.full(len(total), a)
-            rate = np.full(len(total), a)
-        alpha = alpha + truth.demand[:, :seen].sum(axis=1)
-        rate = rate + self.mean[:, :seen].sum(axis=1)
-        return alpha, rate
+        hi = 1.0 + 14.0 * cv
+        lo = max(1e-4, min(0.05, 0.02 / max(cv, 1e-3)))
+        theta = np.exp(np.linspace(math.log(lo), math.log(hi), 600))
+        # Gamma(a, rate a) density times theta (the grid is uniform in log theta)
+        logw = a * np.log(theta) - a * theta
+        return theta, logw - logw.max()
+
+    def level_posterior(self, truth: Truth, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior of each SKU's level given what is seen before ``day``, on a grid.
+
+        The observation model is the forecaster's presale layer (cumulative deposits are
+        Poisson with mean ``deposit_share x theta x M x share of deposit days seen``) plus the
+        daily demand seen so far, which is negative binomial; the posterior is evaluated
+        exactly on :meth:`level_grid` (a Gamma-Poisson update would be over-confident, since
+        daily demand is over-dispersed).
+
+        Returns
+        -------
+        theta : ndarray (G,)
+            Grid of levels.
+        weights : ndarray (N, G)
+            Posterior probabilities per SKU (rows sum to 1).
+        """
+        theta, logw = self.level_grid()
+        N, T = self.mean.shape
+        seen = max(min(day - 1, T), 0)
+        logp = np.broadcast_to(logw, (N, len(theta))).copy()
+        if seen > 0:
+            share = float(self.deposit_weight[:seen].sum())
+            if share > 0:
+                lam = self.deposit_share * self.mean.sum(axis=1) * share  # per unit level
+                dep = truth.deposits[:, :seen].sum(axis=1).astype(float)
+                logp += dep[:, None] * np.log(theta)[None, :] - lam[:, None] * theta[None, :]
+            d = truth.demand[:, :seen].astype(float)  # (N, seen)
+            m = self.mean[:, :seen]
+            mu = m[:, :, None] * theta[None, None, :]  # (N, seen, G)
+            if math.isinf(self.nb_shape):
+                logp += (d[:, :, None] * np.log(np.maximum(mu, 1e-300)) - mu).sum(axis=1)
+            else:
+                k = self.nb_shape
+                ll = -k * np.log1p(mu / k) + d[:, :, None] * (
+                    np.log(np.maximum(mu, 1e-300)) - np.log(k + mu)
+                )
+                logp += np.where(m[:, :, None] > 0, ll, 0.0).sum(axis=1)
+        logp -= logp.max(axis=1, keepdims=True)
+        w = np.exp(logp)
+        return theta, w / w.sum(axis=1, keepdims=True)
+
+    def level_quantiles(self, truth: Truth, day: int, q: Sequence[float]) -> np.ndarray:
+        """Posterior quantiles of each SKU's level, shape (N, len(q))."""
+        theta, w = self.level_posterior(truth, day)
+        cum = np.cumsum(w, axis=1)
+        return np.stack(
+            [theta[np.minimum((cum < qq).sum(axis=1), len(theta) - 1)] for qq in q], axis=1
+        )
+
+    def _draw_levels(self, weights: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        theta, _ = self.level_grid()
+        step = math.log(theta[1] / theta[0])
+        cum = np.cumsum(weights, axis=1)
+        u = rng.random((n, weights.shape[0]))
+        idx = np.minimum((cum[None, :, :] < u[:, :, None]).sum(axis=2), len(theta) - 1)
+        jitter = np.exp(step * (rng.random(idx.shape) - 0.5))  # spread within the grid cell
+        return np.asarray(theta[idx] * jitter, dtype=float)
 
     def scenarios(
         self, truth: Truth | None, day: int, n: int, rng: np.random.Generator
     ) -> np.ndarray:
         """``n`` demand scenarios (n, N, T) as forecast on ``day``: realised before it.
 
-        ``truth=None`` (or ``day <= 1`` with no signal yet) draws from the prior.
+        ``truth=None`` draws from the prior (nothing seen yet).
         """
         N, T = self.mean.shape
         if truth is None:
             a = self.level_shape
-            alpha, rate = np.full(N, a), np.full(N, a)
+            theta = rng.gamma(a, 1.0 / a, size=(n, N))
             seen = 0
         else:
-            alpha, rate = self.level_posterior(truth, day)
+            _, w = self.level_posterior(truth, day)
+            theta = self._draw_levels(w, n, rng)
             seen = max(min(day - 1, T), 0)
-        theta = rng.gamma(alpha, 1.0 / rate, size=(n, N))
         out = self._nb(rng, theta[:, :, None] * self.mean[None]).astype(np.int64)
         if truth is not None and seen > 0:
             out[:, :, :seen] = truth.demand[None, :, :seen]
@@ -243,6 +291,40 @@ class CampaignOutcome:
     costs: dict[str, float]
     kpis: dict[str, float]
     solves: list[dict[str, Any]] = field(default_factory=list)
+    problem: Problem | None = field(default=None, repr=False)
+
+    def timeline(self) -> pd.DataFrame:
+        """Day by day over all SKUs: ``day, demand, sold, short, arrived, on_hand, ordered,
+        paid`` (units ordered and purchase cost committed on that day's order round)."""
+        if self.problem is None:
+            raise ValueError("no problem attached to this outcome")
+        p, a = self.problem, self.plan
+        T = p.n_days
+        d = p.demand.units[0]
+        lead = p.suppliers.lead_time_days[p.sku_supplier]
+        arrived = np.zeros(T)
+        ordered: dict[int, float] = {}
+        paid: dict[int, float] = {}
+        cost = p.skus.unit_cost
+        for r, o in enumerate(p.rounds):
+            day = np.maximum(o + lead, 1)
+            ok = day <= T
+            np.add.at(arrived, day[ok] - 1, a.order_units[ok, r])
+            ordered[o] = ordered.get(o, 0.0) + float(a.order_units[:, r].sum())
+            paid[o] = paid.get(o, 0.0) + float((cost * a.order_units[:, r]).sum())
+        days = np.arange(1, T + 1)
+        return pd.DataFrame(
+            {
+                "day": days,
+                "demand": d.sum(axis=0),
+                "sold": a.sold.sum(axis=0),
+                "short": d.sum(axis=0) - a.sold.sum(axis=0),
+                "arrived": arrived,
+                "on_hand": a.on_hand.sum(axis=0),
+                "ordered": [ordered.get(int(t), 0.0) for t in days],
+                "paid": [paid.get(int(t), 0.0) for t in days],
+            }
+        )
 
 
 def _kpis(problem: Problem, plan: PlanArrays, used: np.ndarray) -> dict[str, float]:
@@ -317,9 +399,14 @@ class CampaignSimulator:
         )
 
     def lock_units(self, lock_ratio: float | None = None) -> np.ndarray:
-        """The lock in units: ``lock_ratio`` x the prior expected demand (whole units)."""
-        ratio = self.problem.policy.lock_ratio if lock_ratio is None else lock_ratio
-        return np.ceil(ratio * self.model.mean.sum(axis=1) - 1e-9)
+        """The lock in units: ``lock_ratio`` x the prior expected demand (whole units; less
+        initial stock with ``lock_net_of_stock``)."""
+        pol = self.problem.policy
+        ratio = pol.lock_ratio if lock_ratio is None else lock_ratio
+        need = np.ceil(ratio * self.model.mean.sum(axis=1) - 1e-9)
+        if pol.lock_net_of_stock:
+            need = np.maximum(need - self.problem.skus.initial_stock, 0)
+        return need
 
     def _solve(
         self, prob: Problem, stage: int, fixed: dict[tuple[int, int], int], log: list[Any], r: int
@@ -332,6 +419,17 @@ class CampaignSimulator:
             time_limit=self.time_limit,
             gap=self.gap,
         )
+        if not res.plans and res.status is Status.NO_SOLUTION:  # retry once, four times longer
+            log.append({"round": r, "status": res.status.value, "gap": None,
+                        "seconds": res.seconds, "scenarios": prob.demand.n_scenarios})  # fmt: skip
+            res = solve_stochastic(
+                prob,
+                self.solver,
+                stage=stage,
+                fixed=fixed,
+                time_limit=4 * self.time_limit,
+                gap=self.gap,
+            )
         log.append(
             {
                 "round": r,
@@ -341,8 +439,12 @@ class CampaignSimulator:
                 "scenarios": prob.demand.n_scenarios,
             }
         )
-        if res.status is Status.INFEASIBLE:
+        if res.status is Status.INFEASIBLE and res.message.startswith(
+            "infeasible by the pre-check"
+        ):
             raise InfeasibleError(f"round {r}: no feasible plan ({res.message})")
+        if res.status is Status.INFEASIBLE:  # placed orders were feasible: this is a bug
+            raise SolverError(f"round {r}: infeasible after the pre-check passed ({res.message})")
         if not res.plans:
             raise SolverError(f"round {r}: no plan ({res.status.value}: {res.message})")
         return res
@@ -381,6 +483,8 @@ class CampaignSimulator:
                     continue
                 scen = self.model.scenarios(truth if o > 1 else None, o, S, rng)
                 stage = R - 1 if pol is PolicyName.UP_FRONT else r
+                if pol is PolicyName.DETERMINISTIC_LOCK and r == 0:  # plan on the mean forecast
+                    scen = np.rint(scen.mean(axis=0))[None].astype(np.int64)
                 res = self._solve(self._with(scen, lock), stage, fixed, log, r)
                 u = res.first_stage_units
                 for rr in range(stage + 1):
@@ -400,6 +504,7 @@ class CampaignSimulator:
             costs={k: float(v) for k, v in rep.costs.items()},
             kpis=_kpis(real, plan, rep.capacity_used),
             solves=log,
+            problem=real,
         )
 
 
@@ -427,10 +532,11 @@ class PolicyComparison:
     runs : DataFrame
         One row per (campaign, policy): cost, regret, KPIs, solve statuses.
     table : DataFrame
-        One row per policy: ``policy, campaigns, infeasible_campaigns, expected_cost,
+        One row per policy: ``policy, campaigns, infeasible_campaigns, failed_campaigns,
+        not_optimal_solves, expected_cost,
         cost_ci_low, cost_ci_high, fill_rate, sell_through, cleared_last_3_days,
-        peak_capacity_use, regret, regret_ci_low, regret_ci_high, regret_share,
-        not_optimal_solves`` (95% normal intervals over campaigns;
+        peak_capacity_use, regret, regret_ci_low, regret_ci_high, regret_share`` (95% normal
+        intervals over campaigns;
         regret = cost minus the perfect-foresight cost of the same campaign;
         ``peak_capacity_use`` is the highest load / capacity of a supplier under a
         capacity-guarantee agreement over all campaigns, to compare with ``1 - buffer``).
@@ -454,14 +560,20 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     for pol in [p for p in POLICIES if p in set(runs["policy"])]:
         g_all = runs[runs["policy"] == pol]
         g = g_all[g_all["cost"].notna()]
+        status = g_all["status"] if "status" in g_all else pd.Series("ok", index=g_all.index)
+        counts = {
+            "infeasible_campaigns": int((status == "infeasible").sum()),
+            "failed_campaigns": int((status == "failed").sum()),
+        }
         if g.empty:
-            rows.append({"policy": pol, "campaigns": 0, "infeasible_campaigns": len(g_all)})
+            rows.append({"policy": pol, "campaigns": 0, **counts})
             continue
         m, lo, hi = _ci(g["cost"].to_numpy())
         row: dict[str, Any] = {
             "policy": pol,
             "campaigns": len(g),
-            "infeasible_campaigns": len(g_all) - len(g),
+            **counts,
+            "not_optimal_solves": int(g["not_optimal_solves"].sum()),
             "expected_cost": m,
             "cost_ci_low": lo,
             "cost_ci_high": hi,
@@ -479,7 +591,6 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
                 regret_ci_high=rhi,
                 regret_share=float((g["regret"] / g["pf_cost"]).mean()),
             )
-        row["not_optimal_solves"] = int(g["not_optimal_solves"].sum())
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -499,13 +610,23 @@ def _one_campaign(
         t0 = time.perf_counter()
         try:
             out = sim.run(pol, truth, seed, lock_ratio=lock_ratio)
-        except InfeasibleError as exc:  # e.g. the lock does not fit a smaller capacity
-            rows.append({"campaign": seed, "policy": pol, "cost": math.nan, "infeasible": str(exc)})
+        except InfeasibleError as exc:  # the pre-check proves the lock does not fit capacity
+            rows.append(
+                {"campaign": seed, "policy": pol, "cost": math.nan, "status": "infeasible",
+                 "error": str(exc)}
+            )  # fmt: skip
+            continue
+        except (SolverError, PlanCheckError) as exc:  # kept, counted and shown, not hidden
+            rows.append(
+                {"campaign": seed, "policy": pol, "cost": math.nan, "status": "failed",
+                 "error": f"{type(exc).__name__}: {exc}"}
+            )  # fmt: skip
             continue
         rows.append(
             {
                 "campaign": seed,
                 "policy": pol,
+                "status": "ok",
                 "cost": out.cost,
                 **out.kpis,
                 "seconds": time.perf_counter() - t0,
