@@ -22,8 +22,10 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def _sensitivity_panel(ax, sens: pd.DataFrame, parameter: str, default: float, label: str) -> None:
     rows = sens[(sens["parameter"] == parameter) & sens["diff_vs_baseline"].notna()]
     for pol, g in rows.groupby("policy"):
-        err = [g["diff_vs_baseline"] - g["diff_ci_low"], g["diff_ci_high"] - g["diff_vs_baseline"]]
-        ax.errorbar(g["value"], g["diff_vs_baseline"], yerr=err, marker="o", capsize=3, label=pol)
+        y = g["diff_vs_baseline"].to_numpy(float)
+        err = [y - g["diff_ci_low"].to_numpy(float), g["diff_ci_high"].to_numpy(float) - y]
+        x = g["value"].to_numpy(float)
+        ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=str(pol))
     ax.axvline(default, color="k", ls=":", lw=1)
     ax.axhline(0, color="k", lw=0.5)
     ax.set_xlabel(label)
@@ -42,10 +44,11 @@ def _plot(doc: dict, out: Path) -> None:
     sens = pd.DataFrame(doc["sensitivity"])
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     ax = axes[0]
-    lo = table["regret"] - table["regret_ci_low"]
-    hi = table["regret_ci_high"] - table["regret"]
+    regret = table["regret"].to_numpy(float)
+    lo = regret - table["regret_ci_low"].to_numpy(float)
+    hi = table["regret_ci_high"].to_numpy(float) - regret
     colours = ["#999999", "#d95f02", "#e6ab02", "#1b9e77", "#7570b3"][: len(table)]
-    ax.bar(table["policy"], table["regret"], yerr=[lo, hi], color=colours, capsize=4)
+    ax.bar(table["policy"].astype(str).tolist(), regret, yerr=[lo, hi], color=colours, capsize=4)
     ax.set_title(f"Regret vs perfect foresight ({doc['campaigns']} campaigns, 95% CI)")
     ax.set_ylabel("cost above perfect foresight per campaign")
     ax.tick_params(axis="x", rotation=15)

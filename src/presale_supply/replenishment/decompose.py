@@ -23,6 +23,7 @@ import numpy as np
 from presale_supply.backends.base import Status, relative_gap
 from presale_supply.data import Demand, Problem, Skus, Suppliers
 from presale_supply.exceptions import PlanCheckError, PresaleSupplyError
+from presale_supply.parallel import executor_workers
 from presale_supply.replenishment.checker import PlanArrays, check_plan
 from presale_supply.replenishment.plan import PlanResult
 
@@ -146,7 +147,7 @@ def solve_by_supplier(
     size: dict[str, int | str] = {}
     solver = ""
     sp_ids = problem.suppliers.ids
-    workers = 1 if executor is None else max(1, int(getattr(executor, "_max_workers", 1)))
+    workers = executor_workers(executor)
 
     def limit_of(idx: np.ndarray) -> float | None:
         if time_limit is None:

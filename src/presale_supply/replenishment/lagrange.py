@@ -121,6 +121,7 @@ from presale_supply.backends.base import (
 from presale_supply.data import Problem, Shortage
 from presale_supply.exceptions import InputError, PlanCheckError
 from presale_supply.milp import MILP
+from presale_supply.parallel import executor_workers
 from presale_supply.replenishment.checker import PlanArrays, check_plan
 from presale_supply.replenishment.decompose import split_by_supplier
 from presale_supply.replenishment.formulation import Formulation, build_formulation
@@ -466,7 +467,7 @@ def solve_lagrangian(
     n_skus = np.array([len(p.idx) for p in parts], dtype=float)
     buy_need = np.array([need_buy[p.idx].sum() for p in parts])
     stock_need = np.array([need_stock[p.idx].sum(axis=0) for p in parts])  # (n_parts, T)
-    workers = 1 if executor is None else max(1, int(getattr(executor, "_max_workers", 1)))
+    workers = executor_workers(executor)
     exact_scaling = backend.name == "cpsat"
 
     def run_round(
