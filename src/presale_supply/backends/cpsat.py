@@ -112,11 +112,15 @@ class CpSatBackend(Backend):
             proto.objective.coeffs.extend(
                 np.round(model.c[nz] * obj_scale).astype(np.int64).tolist()
             )
+            # The constant goes into CP-SAT's objective, so that its relative gap limit is
+            # measured on the true cost, not on the cost without the constant.
+            proto.objective.offset = float(model.c0) * obj_scale
             note = f"costs scaled by {obj_scale:,} to whole numbers (exact)"
         else:
             fobj = proto.floating_point_objective
             fobj.vars.extend(nz.tolist())
             fobj.coeffs.extend(model.c[nz].tolist())
+            fobj.offset = float(model.c0)
             obj_scale = 1
             note = "costs are not whole at 1e-6 precision: CP-SAT's floating-point objective used"
 
@@ -142,15 +146,14 @@ class CpSatBackend(Backend):
             solver.log_callback = lambda line: print(line, file=sys.stderr)
 
         oscale = float(obj_scale or 1)
-        c0 = model.c0
         callback: Any = None
         if options.progress is not None:
             report = options.progress
 
             class _Progress(cp_model.CpSolverSolutionCallback):
                 def on_solution_callback(self) -> None:
-                    bound = self.best_objective_bound / oscale + c0
-                    report(self.wall_time, self.objective_value / oscale + c0, bound)
+                    bound = self.best_objective_bound / oscale
+                    report(self.wall_time, self.objective_value / oscale, bound)
 
             callback = _Progress()
         status = solver.solve(cp, callback)
@@ -167,10 +170,10 @@ class CpSatBackend(Backend):
         obj = bound = None
         if mapped.has_solution:
             x = np.asarray(solver.response_proto.solution, dtype=float)
-            obj = solver.objective_value / oscale + c0
-            bound = solver.best_objective_bound / oscale + c0
+            obj = solver.objective_value / oscale
+            bound = solver.best_objective_bound / oscale
         elif mapped is Status.NO_SOLUTION and math.isfinite(solver.best_objective_bound):
-            bound = solver.best_objective_bound / oscale + c0
+            bound = solver.best_objective_bound / oscale
         message = f"CP-SAT {name}; {note}"
         if mapped is Status.ERROR:
             message += f"; {cp.validate()}"

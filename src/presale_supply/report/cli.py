@@ -55,7 +55,7 @@ def register(sub: Any) -> None:
         default=0,
         metavar="N",
         help="simulate N campaigns and add the policy comparison (up front, fixed lock, "
-        "stochastic lock, perfect foresight; see `presale-supply policies`)",
+        "deterministic lock, stochastic lock, perfect foresight; see `presale-supply policies`)",
     )
     p.add_argument(
         "--forecast",

@@ -314,11 +314,13 @@ def _highlights(data: ReportData) -> list[str]:
             t += f", {_pct(o['rate_with_stock'])} when orders also wait for the plan's stock"
         out.append(t + f" ({o['orders']:,} orders after the balance payment).")
     if data.policies is not None and len(data.policies):
-        best = data.policies.sort_values("expected_cost").iloc[0]
-        out.append(
-            f"Cheapest policy in the comparison: {best['policy']} (expected cost "
-            f"{_num(best['expected_cost'])})."
-        )
+        real = data.policies[data.policies["policy"] != "perfect_foresight"]
+        if len(real):
+            best = real.sort_values("expected_cost").iloc[0]
+            out.append(
+                f"Cheapest policy in the comparison, perfect foresight aside: {best['policy']} "
+                f"(expected cost {_num(best['expected_cost'])})."
+            )
     return out
 
 

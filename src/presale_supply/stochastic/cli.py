@@ -285,9 +285,10 @@ def plan_scenarios(problem: Problem, args: argparse.Namespace, out: Path) -> int
             now = res.orders_now()
             print(f"order now   {len(now)} orders, {int(now['units'].sum()):,} units "
                   f"(rounds 0..{args.stage})")  # fmt: skip
-        print(
-            f"wrote orders_now.csv, scenario_orders.csv, scenario_costs.csv, summary.json to {out}/"
+        written = (
+            ["orders_now.csv", "scenario_orders.csv", "scenario_costs.csv"] if res.plans else []
         )
+        print(f"wrote {', '.join([*written, 'summary.json'])} to {out}/")
     return 0 if res.plans else 1
 
 
