@@ -141,3 +141,9 @@ def test_bad_params() -> None:
         ForecastParams(smooth_model="Prophet")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="season_length"):
         ForecastParams(season_length=0)
+
+
+def test_unknown_level_recalibration_is_named() -> None:
+    with pytest.raises(InputError) as err:
+        ForecastParams(recalibrate_levels="lower")
+    assert "recalibrate_levels" in str(err.value) and "'upper'" in str(err.value)

@@ -83,6 +83,14 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="rolling-origin windows used to calibrate intervals (default 4)",
     )
     p.add_argument(
+        "--recalibrate-levels",
+        choices=["both", "upper", "none"],
+        default="both",
+        help="quantile-level recalibration on the held-out windows: both tails (default; "
+        "nominal interval coverage), upper levels only (better pinball loss on mostly-zero "
+        "series), or none",
+    )
+    p.add_argument(
         "--fill-gaps",
         action="store_true",
         help="insert missing periods with y = 0 instead of failing",
@@ -98,6 +106,7 @@ def _params(args: argparse.Namespace) -> ForecastParams:
         smooth_model=BaseModel(args.smooth_model),
         intermittent_model=BaseModel(args.intermittent_model),
         calibration_windows=args.calibration_windows,
+        recalibrate_levels=args.recalibrate_levels,
         gap_policy=GapPolicy.FILL_ZERO if args.fill_gaps else GapPolicy.ERROR,
         n_paths=getattr(args, "n_paths", 200),
         seed=getattr(args, "seed", 0),

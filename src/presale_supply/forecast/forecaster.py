@@ -118,6 +118,10 @@ class ForecastResult:
 class _Calibration:
     groups: dict[str, unc.Dispersion]
     n_windows: int
+    #: Per group: level recalibration of single periods and of window totals
+    #: (see :class:`~presale_supply.forecast.uncertainty.LevelMap`).
+    pit_daily: dict[str, unc.LevelMap] = field(default_factory=dict)
+    pit_total: dict[str, unc.LevelMap] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -380,6 +384,7 @@ class Forecaster:
             [self._calibration.groups[self._group_of(i)].kappa_daily for i in range(len(pats))]
         )
         self._uplift = np.ones(len(panel.ids))
+        self._levels_recalibrated = bool(self._calibration.pit_daily)
         self._campaign_profile: np.ndarray | None = None
         self._past: _PastCampaigns | None = None
         self._signal_model = self._given_signal_model
@@ -418,12 +423,26 @@ class Forecaster:
         if not ys:
             return _Calibration({"all": fallback}, 0)
         y, f, g = np.array(ys), np.array(fs), np.array(gs)
-        groups = {"all": unc.calibrate(y, f, p.calibration_target)}
+        masks = {"all": np.ones(len(g), dtype=bool)}
         for name in ("smooth", "intermittent"):
             mask = g == name
             if mask.sum() >= p.min_series_per_class and (~mask).sum() >= p.min_series_per_class:
-                groups[name] = unc.calibrate(y[mask], f[mask], p.calibration_target)
-        return _Calibration(groups, p.calibration_windows)
+                masks[name] = mask
+        groups = {k: unc.calibrate(y[m], f[m], p.calibration_target) for k, m in masks.items()}
+        pit_daily: dict[str, unc.LevelMap] = {}
+        pit_total: dict[str, unc.LevelMap] = {}
+        if p.recalibrate_levels != "none":
+            for k, m in masks.items():
+                d = groups[k]
+                tot = f[m].sum(axis=1)
+                w = np.divide(
+                    f[m], tot[:, None], out=np.full_like(f[m], 1.0 / h), where=tot[:, None] > 0
+                )
+                c_tot = unc.shape_total(1.0 / d.kappa_level, (w**2).sum(axis=1), d.kappa_daily)
+                c_day = unc.daily_c(1.0 / d.kappa_level, d.kappa_daily)
+                pit_daily[k] = unc.LevelMap.fit(y[m], f[m], c_day, p.recalibrate_levels)
+                pit_total[k] = unc.LevelMap.fit(y[m].sum(axis=1), tot, c_tot, p.recalibrate_levels)
+        return _Calibration(groups, p.calibration_windows, pit_daily, pit_total)
 
     def _learn_campaigns(
         self,
@@ -548,6 +567,7 @@ class Forecaster:
                 target,
             )
             self._kappa_level = np.full(len(panel.ids), kl)
+            self._levels_recalibrated = False  # the history windows' level maps no longer apply
             if self.params.campaign_profile:
                 # Day noise is measured around the campaign profile the days will follow.
                 mu_days = prior[:, None] * cal_prof
@@ -685,6 +705,16 @@ class Forecaster:
         s2 = (profile**2).sum(axis=1)
         ct = unc.shape_total(a_post, s2, kd) * np.where(t > 0, total_factor, 1.0)
         qt = unc.nb_quantiles(m_post, ct, qs)
+        if self._levels_recalibrated:
+            # Series without current signals keep the history-calibrated distribution, so the
+            # levels recalibrated on the same held-out windows apply to them.
+            groups = np.array([self._group_of(i) for i in range(n)])
+            for name in self._calibration.pit_daily:
+                rows = np.flatnonzero((groups == name) & (t == 0))
+                if rows.size:
+                    maps = self._calibration
+                    qd[:, rows] = maps.pit_daily[name].quantiles(mu[rows], cd[rows], qs)
+                    qt[:, rows] = maps.pit_total[name].quantiles(m_post[rows], ct[rows], qs)
         periods = panel.ends[:, None] + np.arange(1, h + 1)[None, :]
         ds = from_period(periods.reshape(-1), panel.freq, panel.anchor)
         ids_rep = np.repeat(np.array(panel.ids, dtype=object), h)

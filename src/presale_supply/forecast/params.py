@@ -121,6 +121,15 @@ class ForecastParams:
         ``level_cv`` and ``daily_cv`` as given).
     calibration_target : float
         Nominal coverage of the central interval that calibration aims at (0.8).
+    recalibrate_levels : {"both", "upper", "none"}
+        After calibrating the dispersion, recalibrate the quantile levels on the same held-out
+        windows, per band of the predictive mean (see :mod:`~presale_supply.forecast.uncertainty`):
+        ``"both"`` (default) so that outcomes fall below each lower quantile, and above each
+        upper quantile, as often as its level says, which brings the whole-unit intervals of
+        mostly-zero series to their nominal coverage (at a cost in pinball loss on such
+        series, whose lower quantiles then exclude some zeros); ``"upper"`` only the levels
+        from 0.5 up; ``"none"`` keeps the model's own quantiles. Applies to series forecast
+        without current presale signals, whose intervals come from the history windows.
     level_cv, daily_cv : float
         Uncalibrated defaults of the two dispersion parameters (coefficients of variation of the
         window-level multiplier and of the day-level multiplier).
@@ -160,6 +169,7 @@ class ForecastParams:
     tsb_alpha_p: float = 0.1
     calibration_windows: int = 4
     calibration_target: float = 0.8
+    recalibrate_levels: str = "both"
     level_cv: float = 0.3
     daily_cv: float = 0.5
     min_series_per_class: int = 10
@@ -220,6 +230,12 @@ class ForecastParams:
             v = float(getattr(self, name))
             if not 0 < v <= 1:
                 raise InputError("must be in (0, 1].", column=name, value=v)
+        if self.recalibrate_levels not in ("both", "upper", "none"):
+            raise InputError(
+                "unknown option; valid: ['both', 'upper', 'none'].",
+                column="recalibrate_levels",
+                value=self.recalibrate_levels,
+            )
         if not 0.0 < self.calibration_target < 1.0:
             raise InputError(
                 "must be in (0, 1).", column="calibration_target", value=self.calibration_target

@@ -365,7 +365,7 @@ def solve(
         valid bound and its gap, OPTIMAL only within ``gap``. ``None`` (default): the exact
         split when no budget or storage limit links the suppliers and there is more than
         one; the Lagrangian decomposition when they are linked and there are at least
-        :data:`~presale_supply.replenishment.lagrange.LAGRANGE_MIN_SKUS` (1,000) SKUs; one
+        :data:`~presale_supply.replenishment.lagrange.LAGRANGE_MIN_SKUS` (10,000) SKUs; one
         model otherwise.
     executor : concurrent.futures.Executor, optional
         Run the per-supplier subproblems concurrently on it (a process pool, or a Dask

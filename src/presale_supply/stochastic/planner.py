@@ -15,6 +15,7 @@ the service level, in :func:`check_scenario_plans`.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -222,14 +223,29 @@ class StochasticResult:
 
 
 def validate_fixed(problem: Problem, fixed: dict[tuple[int, int], int] | None) -> None:
-    """Raise :class:`~presale_supply.exceptions.InputError` for a ``fixed`` entry that names
-    no SKU or round, is not a whole number of packs >= 0, orders in a round that cannot arrive
-    within the campaign, or places a lock-round order below the lock."""
+    """Check orders already placed against what the planner can keep.
+
+    Parameters
+    ----------
+    problem : Problem
+        The campaign the orders belong to.
+    fixed : dict, optional
+        ``(sku index, round index) -> packs`` already placed.
+
+    Raises
+    ------
+    InputError
+        For an entry that names no SKU or round, is not a whole number of packs >= 0, is above
+        0 but below the SKU's MOQ (in whole packs), orders in a round that cannot arrive within
+        the campaign, or places a lock-round order below the lock. The message names the SKU,
+        its supplier, the round and what would be valid.
+    """
     if not fixed:
         return
     N, R = len(problem.skus), len(problem.rounds)
     lock = problem.lock_units()
     ids = problem.skus.ids
+    sup_ids = problem.suppliers.ids
     for key, packs in fixed.items():
         ok_key = (
             isinstance(key, tuple)
@@ -252,6 +268,17 @@ def validate_fixed(problem: Problem, fixed: dict[tuple[int, int], int] | None) -
                 value=packs,
             )
         s = int(problem.sku_supplier[i])
+        pack = int(problem.skus.pack_size[i])
+        moq_packs = math.ceil(float(problem.skus.moq[i]) / pack - 1e-9)
+        if 0 < packs < moq_packs:
+            raise InputError(
+                f"sku {ids[i]!r} (supplier {sup_ids[s]!r}) round {r}: a placed order of "
+                f"{int(packs)} packs ({int(packs) * pack} units) is below the MOQ of "
+                f"{problem.skus.moq[i]:g} units; valid: 0 packs or at least {moq_packs} packs "
+                f"({moq_packs * pack} units).",
+                column="fixed",
+                value=packs,
+            )
         if packs > 0 and problem.arrival_day(problem.rounds[r], s) > problem.n_days:
             raise InputError(
                 f"sku {ids[i]!r} round {r}: an order on day {problem.rounds[r]} arrives after "
@@ -297,6 +324,16 @@ class _PartOutcome:
     solver: str
     message: str
     plans: tuple[PlanArrays, ...] | None
+    objective: float | None = None
+
+    @property
+    def failed(self) -> bool:
+        """No plan without a proof of infeasibility (a limit or a solver error)."""
+        return self.plans is None and self.status is not Status.INFEASIBLE
+
+    def why(self) -> str:
+        """``STATUS (solver message)``."""
+        return f"{self.status.value} ({self.message})"
 
 
 def _solve_part(
@@ -314,15 +351,67 @@ def _solve_part(
     )
     raw = run_backend(get_backend(solver), sf.model, options)
     plans = None
+    status = raw.status
     if raw.status.has_solution and raw.x is not None:
         lock = sub.lock_units()
         plans = tuple(
             extract_plan(scenario_problem(sub, s, lock), view, raw.x)
             for s, view in enumerate(sf.views)
         )
+    elif raw.status.has_solution:  # a solved status without values: no plan to use
+        status = Status.ERROR
     return _PartOutcome(
-        sf.model.n_vars, sf.model.n_rows, raw.status, raw.bound, raw.solver, raw.message, plans
+        sf.model.n_vars,
+        sf.model.n_rows,
+        status,
+        raw.bound,
+        raw.solver,
+        raw.message,
+        plans,
+        raw.objective,
     )
+
+
+def _solve_again(tasks: list[Partition], executor: Executor | None) -> list[_PartOutcome]:
+    """Run ``tasks`` once more: on ``executor`` if it still takes work, else in this process
+    (as :func:`~presale_supply.replenishment.decompose.solve_by_supplier` retries)."""
+    if executor is not None:
+        try:
+            return run_partitions(_solve_part, tasks, executor)
+        except RuntimeError:  # shut down or broken (BrokenExecutor is a RuntimeError)
+            pass
+    return run_partitions(_solve_part, tasks, None)
+
+
+def _check_numbers(
+    problem: Problem, stage: Any, time_limit: Any, threads: Any, seed: Any, gap: Any
+) -> None:
+    """Raise :class:`~presale_supply.exceptions.InputError` for a numeric argument of
+    :func:`solve_stochastic` outside its range, before any model is built."""
+
+    def whole(v: Any) -> bool:  # a Python int, as SolveOptions and the formulation require
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    def number(v: Any) -> bool:
+        return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+
+    R = len(problem.rounds)
+    if not (whole(stage) and 0 <= stage < R):
+        raise InputError(f"stage must be a round index 0..{R - 1}.", column="stage", value=stage)
+    if time_limit is not None and not (
+        number(time_limit) and np.isfinite(time_limit) and time_limit > 0
+    ):
+        raise InputError(
+            "time_limit must be a number of seconds > 0 (or None for no limit).",
+            column="time_limit",
+            value=time_limit,
+        )
+    if not (whole(threads) and threads >= 1):
+        raise InputError("threads must be a whole number >= 1.", column="threads", value=threads)
+    if not whole(seed):
+        raise InputError("seed must be a whole number.", column="seed", value=seed)
+    if not (number(gap) and 0 <= gap < 1):
+        raise InputError("gap must be a relative gap in [0, 1).", column="gap", value=gap)
 
 
 def solve_stochastic(
@@ -369,12 +458,28 @@ def solve_stochastic(
         ``get_executor()``); the merge and every check stay in this process. Each subproblem
         keeps its share of ``time_limit``. Default: one after the other in this process.
 
+    Returns
+    -------
+    StochasticResult
+        OPTIMAL only when every subproblem is proven optimal and the merged gap is within
+        ``gap``. A subproblem that ends without a plan and without a proof of infeasibility (a
+        limit, a solver error) is solved once more with the same options (on the executor if
+        it still takes work, else in this process), as
+        :func:`~presale_supply.replenishment.decompose.solve_by_supplier` does; the message
+        names every subproblem retried or failed by its supplier(s) (``"whole problem"``
+        when it is not split) with the solver's words.
+
     Raises
     ------
+    InputError
+        ``stage`` not a round index, ``time_limit`` not > 0 (or None), ``threads`` not a whole
+        number >= 1, ``seed`` not a whole number, ``gap`` outside [0, 1), or a bad ``fixed``
+        entry (:func:`validate_fixed`).
     PlanCheckError
         If a solver's plan fails the independent checks (never returned).
     """
     t0 = time.perf_counter()
+    _check_numbers(problem, stage, time_limit, threads, seed, gap)
     risk = risk or Risk()
     validate_fixed(problem, fixed)
     couples = risk.cvar_weight > 0
@@ -413,23 +518,45 @@ def solve_stochastic(
         ids = [str(sub.suppliers.ids[k]) for k in np.unique(sub.sku_supplier).tolist()]
         name = f"supplier {', '.join(ids)}" if len(parts) > 1 else "whole problem"
         tasks.append(Partition(name, (sub, stage, local_fixed, risk, formulation, solver, options)))
-    for (idx, _), out in zip(parts, run_partitions(_solve_part, tasks, executor), strict=True):
+    outs = run_partitions(_solve_part, tasks, executor)
+    # one retry of a subproblem that ended without a plan and without a proof of
+    # infeasibility (a limit or a solver error), with the same options, as decompose.py does
+    again = [k for k, out in enumerate(outs) if out.failed]
+    first = {k: outs[k] for k in again}
+    if again:
+        for k, out in zip(again, _solve_again([tasks[k] for k in again], executor), strict=True):
+            outs[k] = out
+    for k, ((idx, _), out) in enumerate(zip(parts, outs, strict=True)):
+        name = tasks[k].name
+        if k in first:
+            if out.failed:
+                messages.append(f"{name} failed twice: {first[k].why()}; then {out.why()}")
+            else:
+                messages.append(f"{name}: retried after {first[k].why()}")
         size["variables"] += out.n_vars
         size["rows"] += out.n_rows
         solver_name = out.solver
         statuses.append(out.status)
-        bounds.append(out.bound)
+        bound = out.bound
+        if out.status is Status.OPTIMAL and bound is None:
+            bound = out.objective  # proven optimal (within gap) and no separate bound reported
+        bounds.append(bound)
         if out.plans is None:
-            messages.append(out.message)
+            if k not in first:
+                messages.append(f"{name}: {out.why()}")
             continue
         for s, plan in enumerate(out.plans):
             pieces[s].append((idx, plan))
     seconds = time.perf_counter() - t0
     if any(not st.has_solution for st in statuses):
-        worst = next(st for st in statuses if not st.has_solution)
+        failed = [st for st in statuses if not st.has_solution]
+        worst = next(
+            (st for st in (Status.INFEASIBLE, Status.ERROR) if st in failed), failed[0]
+        )  # a proof of infeasibility first, then a solver error
         return StochasticResult(
-            worst if worst is not Status.OPTIMAL else Status.ERROR, None, None, None, None,
-            solver_name, seconds, "; ".join(messages), problem, stage, model_size=size,
+            worst, None, None, None, None, solver_name, seconds,
+            f"{S} scenarios, {len(parts)} subproblem(s); no plan: " + "; ".join(messages),
+            problem, stage, model_size=size,
         )  # fmt: skip
     plans = tuple(_merge(pieces[s], N, T, R) for s in range(S))
     bad, reports = check_scenario_plans(problem, plans, stage=stage, fixed=fixed, risk=risk)
@@ -446,13 +573,18 @@ def solve_stochastic(
     if couples:
         lam = risk.cvar_weight
         objective = (1 - lam) * expected + lam * cvar(costs, w, risk.cvar_alpha)
-    bound = None if any(b is None for b in bounds) else float(sum(b for b in bounds if b))
+    bound = (
+        None if any(b is None for b in bounds) else float(sum(b for b in bounds if b is not None))
+    )
     if bound is not None and bound > objective and bound - objective <= 1e-6 * max(1, objective):
         bound = objective
     g = relative_gap(objective, bound)
     status = Status.OPTIMAL if all(st is Status.OPTIMAL for st in statuses) else Status.FEASIBLE
-    message = f"{S} scenarios, {len(parts)} subproblem(s)"
-    if status is Status.OPTIMAL and g is not None and g > gap + 1e-9:
+    message = "; ".join([f"{S} scenarios, {len(parts)} subproblem(s)", *messages])
+    if status is Status.OPTIMAL and g is None:  # no bound: nothing proves the plan optimal
+        status = Status.FEASIBLE
+        message += "; no bound reported, so optimality is not proven"
+    elif status is Status.OPTIMAL and g is not None and g > gap + 1e-9:
         status = Status.FEASIBLE
         message += f"; stopped at a gap of {g:.3%}, above the tolerance {gap:g}"
     return StochasticResult(

@@ -32,10 +32,14 @@ Policies, on the same demand draws and the same scenario draws:
   ``stochastic_lock`` is the value of the stochastic solution;
 - ``stochastic_lock``: the first round is the two-stage optimum over the prior scenarios (at
   least the lock), then the same re-plans;
-- ``perfect_foresight``: the plan on the realised demand (with the same lock): a lower bound.
+- ``perfect_foresight``: the best plan found knowing the realised demand (with the same lock),
+  solved to a relative gap of 0 within the time limit: a lower bound on every policy's cost up
+  to its solver gap, which is recorded (``pf_gap`` in the runs; 0 when proven optimal).
 
 Each campaign's orders are then evaluated on the realised demand by the planner itself (all
-orders fixed, production and sales free), so every cost comes from a checked plan.
+orders fixed, production and sales free), solved to a relative gap of 0, so every cost comes
+from a checked plan and is the best recourse for those orders when that solve is proven
+optimal (its gap is recorded as ``eval_gap``).
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from presale_supply.backends.base import Status
+from presale_supply.backends.base import Status, relative_gap
 from presale_supply.data import Demand, Policy, Problem
 from presale_supply.exceptions import InfeasibleError, InputError, PlanCheckError, SolverError
 from presale_supply.replenishment.checker import PlanArrays, check_plan
@@ -84,6 +88,11 @@ class PolicyName(enum.StrEnum):
 
 #: Every policy, in report order.
 POLICIES = tuple(p.value for p in PolicyName)
+
+#: Relative gap of perfect foresight and of the evaluation of placed orders on the realised
+#: demand (0: solved to proven optimality, unless the time limit stops the solve first; the
+#: gap reached is recorded).
+EXACT_GAP = 0.0
 
 
 @dataclass(frozen=True)
@@ -281,7 +290,14 @@ class CampaignOutcome:
     kpis : dict
         fill_rate, sell_through, cleared_last_days, peak_capacity_use, ...
     solves : list of dict
-        Per planning call: round, status, gap, seconds.
+        Per planning call: round, status, gap, bound, seconds, scenarios (the last one is the
+        evaluation on the realised demand, round ``R``).
+    problem : Problem or None
+        The campaign with its realised demand.
+    lower_bound : float or None
+        ``perfect_foresight`` only: the solver's proven lower bound on the cost of any plan on
+        the realised demand with this lock, hence on every policy's realised cost (None for
+        the other policies, or when the solver gave none).
     """
 
     policy: str
@@ -292,6 +308,7 @@ class CampaignOutcome:
     kpis: dict[str, float]
     solves: list[dict[str, Any]] = field(default_factory=list)
     problem: Problem | None = field(default=None, repr=False)
+    lower_bound: float | None = None
 
     def timeline(self) -> pd.DataFrame:
         """Day by day over all SKUs: ``day, demand, sold, short, arrived, on_hand, ordered,
@@ -370,7 +387,9 @@ class CampaignSimulator:
     time_limit : float
         Seconds per planning call.
     gap : float
-        Relative gap at which a planning call stops (1e-3).
+        Relative gap at which a re-planning call stops (1e-3). Perfect foresight and the
+        evaluation of placed orders on the realised demand are solved to a gap of 0 within
+        ``time_limit`` (:data:`EXACT_GAP`).
     """
 
     problem: Problem
@@ -409,18 +428,25 @@ class CampaignSimulator:
         return need
 
     def _solve(
-        self, prob: Problem, stage: int, fixed: dict[tuple[int, int], int], log: list[Any], r: int
+        self,
+        prob: Problem,
+        stage: int,
+        fixed: dict[tuple[int, int], int],
+        log: list[Any],
+        r: int,
+        gap: float | None = None,
     ) -> StochasticResult:
+        gap = self.gap if gap is None else gap
         res = solve_stochastic(
             prob,
             self.solver,
             stage=stage,
             fixed=fixed,
             time_limit=self.time_limit,
-            gap=self.gap,
+            gap=gap,
         )
         if not res.plans and res.status is Status.NO_SOLUTION:  # retry once, four times longer
-            log.append({"round": r, "status": res.status.value, "gap": None,
+            log.append({"round": r, "status": res.status.value, "gap": None, "bound": res.bound,
                         "seconds": res.seconds, "scenarios": prob.demand.n_scenarios})  # fmt: skip
             res = solve_stochastic(
                 prob,
@@ -428,13 +454,14 @@ class CampaignSimulator:
                 stage=stage,
                 fixed=fixed,
                 time_limit=4 * self.time_limit,
-                gap=self.gap,
+                gap=gap,
             )
         log.append(
             {
                 "round": r,
                 "status": res.status.value,
                 "gap": res.gap,
+                "bound": res.bound,
                 "seconds": res.seconds,
                 "scenarios": prob.demand.n_scenarios,
             }
@@ -469,8 +496,10 @@ class CampaignSimulator:
         log: list[dict[str, Any]] = []
         S = self.n_scenarios
         real = self._with(truth.demand[None], lock)
+        lower_bound = None
         if pol is PolicyName.PERFECT_FORESIGHT:
-            res = self._solve(real, R - 1, {}, log, 0)
+            res = self._solve(real, R - 1, {}, log, 0, gap=EXACT_GAP)
+            lower_bound = res.bound
             fixed = {(i, r): int(res.plans[0].order_units[i, r] // pack[i]) for i in range(N)
                      for r in range(R)}  # fmt: skip
         else:
@@ -492,8 +521,9 @@ class CampaignSimulator:
                         fixed[(i, rr)] = int(u[i, rr] // pack[i])
                 if pol is PolicyName.UP_FRONT:
                     break
-        # evaluate the placed orders on the realised demand (production and sales free)
-        ev = self._solve(real, R - 1, fixed, log, R)
+        # evaluate the placed orders on the realised demand (production and sales free), to a
+        # gap of 0 so that the cost is the best recourse for these orders, not within 0.1% of it
+        ev = self._solve(real, R - 1, fixed, log, R, gap=EXACT_GAP)
         plan = ev.plans[0]
         rep = check_plan(real, plan)
         return CampaignOutcome(
@@ -505,6 +535,7 @@ class CampaignSimulator:
             kpis=_kpis(real, plan, rep.capacity_used),
             solves=log,
             problem=real,
+            lower_bound=lower_bound,
         )
 
 
@@ -530,13 +561,16 @@ class PolicyComparison:
     Attributes
     ----------
     runs : DataFrame
-        One row per (campaign, policy): cost, regret, KPIs, solve statuses.
+        One row per (campaign, policy): cost, regret, KPIs, solve statuses, ``eval_gap`` (the
+        gap of the evaluation on the realised demand, 0 when proven optimal) and ``pf_gap``
+        (perfect foresight's gap on that campaign: its cost is within ``pf_gap`` of the best
+        possible, so a regret may be negative by at most ``pf_gap x pf_cost``).
     table : DataFrame
         One row per policy: ``policy, campaigns, infeasible_campaigns, failed_campaigns,
         not_optimal_solves, expected_cost,
         cost_ci_low, cost_ci_high, fill_rate, sell_through, cleared_last_3_days,
-        peak_capacity_use, regret, regret_ci_low, regret_ci_high, regret_share`` (95% normal
-        intervals over campaigns;
+        peak_capacity_use, regret, regret_ci_low, regret_ci_high, regret_share`` (95% Student
+        t intervals over campaigns;
         regret = cost minus the perfect-foresight cost of the same campaign;
         ``peak_capacity_use`` is the highest load / capacity of a supplier under a
         capacity-guarantee agreement over all campaigns, to compare with ``1 - buffer``).
@@ -547,10 +581,25 @@ class PolicyComparison:
 
 
 def _ci(x: np.ndarray) -> tuple[float, float, float]:
+    """Mean and 95% confidence interval of the mean, ``m -+ t_{0.975, n-1} s / sqrt(n)``.
+
+    Parameters
+    ----------
+    x : ndarray (n,)
+        Independent observations (e.g. one per campaign).
+
+    Returns
+    -------
+    (mean, low, high)
+        With fewer than two observations the interval is the mean itself.
+    """
+    from scipy.stats import t as student_t  # type: ignore[import-untyped]
+
     m = float(np.mean(x))
-    if len(x) < 2:
+    n = len(x)
+    if n < 2:
         return m, m, m
-    h = 1.96 * float(np.std(x, ddof=1)) / math.sqrt(len(x))
+    h = float(student_t.ppf(0.975, n - 1)) * float(np.std(x, ddof=1)) / math.sqrt(n)
     return m, m - h, m + h
 
 
@@ -633,9 +682,25 @@ def _one_campaign(
                 "planning_calls": len(out.solves),
                 "not_optimal_solves": sum(s["status"] != Status.OPTIMAL.value for s in out.solves),
                 "max_gap": max((s["gap"] or 0.0) for s in out.solves),
+                "eval_gap": _gap_or_nan(out.solves[-1]["gap"]),
+                "foresight_gap": _foresight_gap(out),
             }
         )
     return rows
+
+
+def _gap_or_nan(g: float | None) -> float:
+    return math.nan if g is None else float(g)
+
+
+def _foresight_gap(out: CampaignOutcome) -> float:
+    """For perfect foresight: how far its realised cost may be above the best possible cost,
+    ``(cost - lower bound) / cost`` (0 when proven optimal; NaN for other policies or without a
+    bound)."""
+    if out.policy != PolicyName.PERFECT_FORESIGHT.value:
+        return math.nan
+    g = relative_gap(out.cost, out.lower_bound)
+    return math.nan if g is None else g
 
 
 def compare_policies(
@@ -689,8 +754,10 @@ def compare_policies(
             rows += _one_campaign(make, job, policies, sim_kwargs, lock_ratio)
     runs = pd.DataFrame(rows)
     if PolicyName.PERFECT_FORESIGHT.value in policies:
-        pf = runs[runs["policy"] == "perfect_foresight"].set_index("campaign")["cost"]
-        runs["pf_cost"] = runs["campaign"].map(pf)
+        pf_rows = runs[runs["policy"] == "perfect_foresight"].set_index("campaign")
+        runs["pf_cost"] = runs["campaign"].map(pf_rows["cost"])
+        if "foresight_gap" in pf_rows:
+            runs["pf_gap"] = runs["campaign"].map(pf_rows["foresight_gap"])
         runs["regret"] = runs["cost"] - runs["pf_cost"]
     return PolicyComparison(runs=runs, table=summarise(runs))
 
