@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  scenario costs from {res.scenario_costs.min():,.0f} to {res.scenario_costs.max():,.0f}"
     )
     now = res.orders_now()
-    print(f"  lock round: {len(now)} orders, {int(now['units'].sum()):,} units "
+    print(f"  lock round: {len(now)} orders, {int(now['quantity'].sum()):,} units "
           f"(the 30% rule alone: {int(stoch.lock_units().sum()):,} units)\n")  # fmt: skip
 
     # 2. one simulated campaign under each policy ----------------------------------------------

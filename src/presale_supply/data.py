@@ -241,10 +241,14 @@ class Demand:
         Units demanded; day index 0 is campaign day 1.
     weights : ndarray of float, shape (n_scenarios,)
         Scenario probabilities (sum to 1). A deterministic plan has one scenario.
+    labels : tuple of str, optional
+        Scenario names as read (``demand.csv``'s ``scenario`` column, sorted); ``None`` names
+        them ``"0", "1", ...`` (see :meth:`scenario_labels`).
     """
 
     units: np.ndarray
     weights: np.ndarray
+    labels: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         u = np.asarray(self.units)
@@ -271,6 +275,19 @@ class Demand:
             u = np.round(uf)
         object.__setattr__(self, "units", _readonly(u.astype(np.int64)))
         object.__setattr__(self, "weights", _readonly(w))
+        if self.labels is not None:
+            labels = tuple(str(x) for x in self.labels)
+            if len(labels) != u.shape[0] or len(set(labels)) != len(labels):
+                raise InputError(
+                    "scenario labels must be distinct, one per scenario.", value=list(labels)
+                )
+            object.__setattr__(self, "labels", labels)
+
+    def scenario_labels(self) -> tuple[str, ...]:
+        """Scenario names: :attr:`labels`, or ``"0", "1", ...`` when none were given."""
+        if self.labels is not None:
+            return self.labels
+        return tuple(str(s) for s in range(self.n_scenarios))
 
     @property
     def n_scenarios(self) -> int:
@@ -364,7 +381,9 @@ class Demand:
             weights = weights / weights.sum()
         else:
             weights = np.full(n_s, 1.0 / n_s)
-        return cls(arr, weights)
+        return cls(
+            arr, weights, tuple(str(x) for x in labels) if "scenario" in df.columns else None
+        )
 
 
 @dataclass(frozen=True)

@@ -322,7 +322,14 @@ def test_plan_command_on_scenario_demand(tmp_path) -> None:
     costs = pd.read_csv(out / "scenario_costs.csv")
     assert summary["expected_cost"] == pytest.approx(float(costs["weight"] @ costs["cost"]))
     now = pd.read_csv(out / "orders_now.csv")
-    assert (now["round"] == 0).all() and len(now) > 0
+    assert (now["round"] == 1).all() and len(now) > 0
+    plan_cols = ["sku", "supplier", "round", "order_day", "arrival_day", "quantity", "packs"]
+    assert list(now.columns) == plan_cols  # the deterministic plan's orders.csv columns
     per = pd.read_csv(out / "scenario_orders.csv")
-    first = per[per["round"] == 0].pivot(index="sku", columns="scenario", values="units")
+    assert list(per.columns) == ["scenario", *plan_cols]
+    assert set(per["scenario"]) == {"s0", "s1", "s2"}  # labels as in demand.csv
+    assert set(costs["scenario"]) == {"s0", "s1", "s2"}
+    first = per[per["round"] == 1].pivot(index="sku", columns="scenario", values="quantity")
     assert (first.nunique(axis=1) == 1).all()  # one lock for every scenario
+    assert (per["arrival_day"] >= per["order_day"]).all()
+    assert (per["quantity"] > 0).all() and (per["packs"] >= 1).all()

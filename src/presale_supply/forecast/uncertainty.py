@@ -41,7 +41,8 @@ central interval's two miss rates, and so its coverage, then match their targets
 held-out windows; where the model is calibrated already the map is close to the identity.
 The map is learnt per band of the predictive mean (:data:`MEAN_BANDS`), so that series with
 mostly zeros and series with large counts each get their own; a band with fewer than
-:data:`MIN_BAND_POINTS` held-out values uses the map of all of them.
+:data:`MIN_BAND_POINTS` held-out values uses the map of all of them, and with fewer than
+:data:`MIN_MAP_POINTS` in all the levels are kept as requested.
 """
 
 from __future__ import annotations
@@ -153,13 +154,16 @@ def central_coverage(y: np.ndarray, mean: np.ndarray, c: np.ndarray, level: floa
 MEAN_BANDS = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
 #: Fewest held-out values for a band of its own.
 MIN_BAND_POINTS = 300
+#: Fewest held-out values for any recalibration (fewer: the levels are kept as requested, since
+#: a tail quantile of so few values is mostly noise).
+MIN_MAP_POINTS = 1000
 
 
 @dataclass(frozen=True, eq=False)
 class LevelMap:
     """Held-out PIT grids (:func:`pit_grid`) per band of the predictive mean, and pooled."""
 
-    pooled: np.ndarray
+    pooled: np.ndarray | None
     bands: dict[int, np.ndarray]
     tails: str = "both"
 
@@ -171,6 +175,8 @@ class LevelMap:
         yy = np.asarray(y, dtype=float).reshape(-1)
         mu = np.asarray(mean, dtype=float).reshape(-1)
         cc = np.broadcast_to(np.asarray(c, dtype=float), np.shape(mean)).reshape(-1)
+        if yy.size < MIN_MAP_POINTS:
+            return cls(None, {}, tails)
         band = np.searchsorted(MEAN_BANDS, mu, side="right")
         bands = {}
         for b in np.unique(band):

@@ -95,10 +95,16 @@ def register(sub: Any) -> None:
     _solver_args(p)
     g = p.add_argument_group(
         "scenario demand",
-        "used when demand.csv has a scenario column: a two-stage stochastic plan whose "
+        "used when demand.csv has two or more scenarios: a two-stage stochastic plan whose "
         "first rounds are one decision for every scenario (docs/stochastic.md)",
     )
-    g.add_argument("--stage", type=int, default=0, help="last round decided now (default 0)")
+    g.add_argument(
+        "--stage",
+        type=int,
+        default=0,
+        help="index of the last round decided now; 0 (default) = the lock round "
+        "(round 1 in the output files) only",
+    )
     g.add_argument("--service-level", type=float, default=None, help="per-SKU fill rate floor")
     g.add_argument(
         "--chance", type=float, default=0.0, help="probability the fill rate may be missed"

@@ -229,7 +229,7 @@ def plan_scenarios(problem: Problem, args: argparse.Namespace, out: Path) -> int
     if not args.quiet:
         print(
             f"two-stage plan over {problem.demand.n_scenarios} demand scenarios, rounds "
-            f"0..{args.stage} shared, with {args.solver} (limit {args.time_limit:g} s)",
+            f"1..{args.stage + 1} shared, with {args.solver} (limit {args.time_limit:g} s)",
             file=sys.stderr,
         )
     formulation = "aggregate" if args.formulation in ("auto", "aggregate_ls") else args.formulation
@@ -263,13 +263,7 @@ def plan_scenarios(problem: Problem, args: argparse.Namespace, out: Path) -> int
         w = problem.demand.weights
         summary["cvar"] = cvar(res.scenario_costs, w, risk.cvar_alpha)
         res.orders_now().to_csv(out / "orders_now.csv", index=False)
-        rows = []
-        for s, plan in enumerate(res.plans):
-            for i, r in np.argwhere(plan.order_units > 0).tolist():
-                rows.append((s, problem.skus.ids[i], r, problem.rounds[r], plan.order_units[i, r]))
-        pd.DataFrame(rows, columns=["scenario", "sku", "round", "order_day", "units"]).to_csv(
-            out / "scenario_orders.csv", index=False
-        )
+        res.scenario_orders().to_csv(out / "scenario_orders.csv", index=False)
         res.cost_distribution().to_csv(out / "scenario_costs.csv", index=False)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
     if args.json:
@@ -283,8 +277,8 @@ def plan_scenarios(problem: Problem, args: argparse.Namespace, out: Path) -> int
             print(f"scenarios   min {c.min():,.2f}  max {c.max():,.2f}  "
                   f"CVaR{risk.cvar_alpha:.0%} {summary['cvar']:,.2f}")  # fmt: skip
             now = res.orders_now()
-            print(f"order now   {len(now)} orders, {int(now['units'].sum()):,} units "
-                  f"(rounds 0..{args.stage})")  # fmt: skip
+            print(f"order now   {len(now)} orders, {int(now['quantity'].sum()):,} units "
+                  f"(rounds 1..{args.stage + 1})")  # fmt: skip
         written = (
             ["orders_now.csv", "scenario_orders.csv", "scenario_costs.csv"] if res.plans else []
         )

@@ -202,24 +202,58 @@ class StochasticResult:
         return self.plans[0].order_units[:, : self.stage + 1].copy()
 
     def orders_now(self) -> pd.DataFrame:
-        """The orders to place now: ``sku, supplier, round, order_day, units`` (units > 0)."""
-        u = self.first_stage_units
-        p = self.problem
-        rows = [
-            (p.skus.ids[i], p.suppliers.ids[p.sku_supplier[i]], r, p.rounds[r], int(u[i, r]))
-            for i, r in np.argwhere(u > 0).tolist()
+        """The orders to place now, with the columns of the deterministic plan's ``orders``.
+
+        ``sku, supplier, round, order_day, arrival_day, quantity, packs``; ``round`` is 1 for
+        the lock round, as in :attr:`PlanResult.orders`.
+        """
+        return _orders_frame(self.problem, self.first_stage_units)
+
+    def scenario_orders(self) -> pd.DataFrame:
+        """Every round's orders in every scenario: ``scenario`` (its label), then the columns
+        of :meth:`orders_now`. The rounds decided now are the same in every scenario."""
+        labels = self.problem.demand.scenario_labels()
+        frames = [
+            _orders_frame(self.problem, plan.order_units).assign(scenario=labels[s])
+            for s, plan in enumerate(self.plans)
         ]
-        return pd.DataFrame(rows, columns=["sku", "supplier", "round", "order_day", "units"])
+        cols = ["scenario", *_ORDER_COLUMNS]
+        if not frames:
+            return pd.DataFrame(columns=cols)
+        return pd.concat(frames, ignore_index=True)[cols]
 
     def cost_distribution(self) -> pd.DataFrame:
-        """``scenario, weight, cost`` per scenario."""
+        """``scenario, weight, cost`` per scenario (``scenario`` is its label)."""
         return pd.DataFrame(
             {
-                "scenario": np.arange(len(self.scenario_costs)),
+                "scenario": list(self.problem.demand.scenario_labels()),
                 "weight": self.problem.demand.weights,
                 "cost": self.scenario_costs,
             }
         )
+
+
+_ORDER_COLUMNS = ["sku", "supplier", "round", "order_day", "arrival_day", "quantity", "packs"]
+
+
+def _orders_frame(p: Problem, units: np.ndarray) -> pd.DataFrame:
+    """Orders of a ``(sku, round)`` unit array in the columns of ``PlanResult.orders``."""
+    i, r = np.nonzero(units > 0)
+    sup = p.sku_supplier[i]
+    order_day = np.asarray(p.rounds, dtype=np.int64)[r]
+    q = np.asarray(units)[i, r].astype(np.int64)
+    return pd.DataFrame(
+        {
+            "sku": np.asarray(p.skus.ids, dtype=object)[i],
+            "supplier": np.asarray(p.suppliers.ids, dtype=object)[sup],
+            "round": r + 1,
+            "order_day": order_day,
+            "arrival_day": order_day + np.asarray(p.suppliers.lead_time_days)[sup],
+            "quantity": q,
+            "packs": q // np.asarray(p.skus.pack_size)[i],
+        },
+        columns=_ORDER_COLUMNS,
+    )
 
 
 def validate_fixed(problem: Problem, fixed: dict[tuple[int, int], int] | None) -> None:
