@@ -349,9 +349,15 @@ class Demand:
         if (counts > 1).any():
             dup_key = uniq[counts > 1][0]
             rows = np.flatnonzero(key == dup_key)[:2] + 1
+            where = (
+                f" of scenario {str(labels[scen[rows[0] - 1]])!r}"
+                if "scenario" in df.columns
+                else ""
+            )
+            once = "once per scenario" if "scenario" in df.columns else "once"
             raise InputError(
-                f"duplicate demand row: sku {skus[rows[0] - 1]!r} day {int(day[rows[0] - 1])} "
-                f"appears in rows {rows[0]} and {rows[1]}; give each (sku, day) once.",
+                f"duplicate demand row: sku {skus[rows[0] - 1]!r} day {int(day[rows[0] - 1])}"
+                f"{where} appears in rows {rows[0]} and {rows[1]}; give each (sku, day) {once}.",
                 file=source,
                 row=int(rows[1]),
                 column="day",
@@ -372,11 +378,15 @@ class Demand:
                     )
                 weights[s] = ws[0]
             if abs(weights.sum() - 1) > 1e-6:
+                shown = [f"{labels[s]}: {weights[s]:.10g}" for s in range(min(n_s, 12))]
+                if n_s > 12:
+                    shown.append(f"... ({n_s} scenarios)")
                 raise InputError(
-                    "scenario weights must sum to 1.",
+                    f"scenario weights must sum to 1 (within 1e-6) but sum to "
+                    f"{weights.sum():.10g} ({', '.join(shown)}). Leave out the weight column "
+                    "for equal weights, or give weights with more digits.",
                     file=source,
                     column="weight",
-                    value=float(weights.sum()),
                 )
             weights = weights / weights.sum()
         else:

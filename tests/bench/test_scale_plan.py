@@ -47,3 +47,24 @@ def test_end_to_end_tiny_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert run["gap"] <= 0.01 + 1e-9
     assert run["peak_rss_main_mb"] > 0
     assert "| 100 | 4 | single |" in (tmp_path / "scale_plan.md").read_text()
+
+
+def test_out_folder_keeps_the_published_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--out DIR`` writes there and leaves ``benchmarks/results`` alone; ``--append`` adds to
+    the results in that folder."""
+    published = tmp_path / "published"
+    published.mkdir()
+    (published / "scale_plan.json").write_text('{"runs": ["published"]}')
+    monkeypatch.setattr(scale_plan, "RESULTS", published)
+    out = tmp_path / "out"
+    args = ["--sizes", "", "--build-only", "100", "--out", str(out)]
+    assert scale_plan.main(args) == 0
+    assert scale_plan.main([*args, "--append"]) == 0
+    doc = json.loads((out / "scale_plan.json").read_text())
+    assert [r["kind"] for r in doc["runs"]] == ["build", "build"]
+    assert all("error" not in r for r in doc["runs"]), doc["runs"]
+    assert (out / "scale_plan.md").exists()
+    assert (published / "scale_plan.json").read_text() == '{"runs": ["published"]}'
+    assert not (published / "scale_plan.md").exists()

@@ -327,6 +327,47 @@ def test_demand_scenarios_and_weights() -> None:
     input_error(lambda: Demand.from_frame(bad, ("A",), 2, source=DEM_SRC), DEM_SRC, "weight")
 
 
+def test_demand_weights_not_summing_to_one_list_the_weights_rounded() -> None:
+    df = pd.DataFrame(
+        {
+            "sku": ["A", "A", "A"],
+            "day": [1, 1, 1],
+            "units": [2, 4, 6],
+            "scenario": ["lo", "mid", "hi"],
+            "weight": [0.3, 0.3, 0.3],  # sums to 0.8999999999999999 in floating point
+        }
+    )
+    with pytest.raises(InputError) as info:
+        Demand.from_frame(df, ("A",), 2, source=DEM_SRC)
+    msg = str(info.value)
+    assert info.value.file == DEM_SRC and info.value.column == "weight"
+    assert "sum to 0.9 (" in msg and "99999" not in msg
+    assert "hi: 0.3, lo: 0.3, mid: 0.3" in msg
+    assert "leave out the weight column for equal weights" in msg.lower()
+    assert "more digits" in msg
+    thirds = df.assign(weight=[0.333, 0.333, 0.333])
+    input_error(lambda: Demand.from_frame(thirds, ("A",), 2), "0.999", "0.333")
+
+
+def test_demand_duplicate_row_names_the_scenario() -> None:
+    df = pd.DataFrame(
+        {
+            "sku": ["A", "A", "A", "A"],
+            "day": [1, 1, 2, 1],
+            "units": [2, 6, 1, 3],
+            "scenario": ["lo", "hi", "hi", "hi"],
+        }
+    )
+    input_error(
+        lambda: Demand.from_frame(df, ("A",), 2, source=DEM_SRC),
+        DEM_SRC,
+        "scenario 'hi'",
+        "rows 2 and 4",
+        row=4,
+        column="day",
+    )
+
+
 # ---- problem ------------------------------------------------------------------------------------
 def _problem(skus_df: pd.DataFrame, **kw: Any) -> Problem:
     skus = Skus.from_frame(skus_df, source=SKU_SRC)

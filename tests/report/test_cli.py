@@ -117,3 +117,50 @@ def test_out_is_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     rc = main(["report", "--example", "--out", str(tmp_path)])
     assert rc == 2
     assert "is a folder; --out takes a file name" in capsys.readouterr().err
+
+
+def test_forecast_of_other_skus_fails_before_solving(
+    tmp_path: Path,
+    small_example: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A forecast with SKUs the campaign does not have is refused up front (no solve), naming
+    the file and those SKUs."""
+    import presale_supply.report.pipeline as pipeline
+
+    def no_solve(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("solved before checking the forecast")
+
+    monkeypatch.setattr(pipeline, "problem_report", no_solve)
+    ex = small_example
+    d = tmp_path / "campaign"
+    write_problem_dir(d, ex.campaign, ex.skus, ex.suppliers, ex.demand)
+    dem = ex.demand
+    fc = pd.DataFrame(
+        {
+            "unique_id": dem["sku"],
+            "ds": [str(ex.campaign.date_of(int(t))) for t in dem["day"]],
+            "mean": dem["units"],
+            "q0.1": dem["units"],
+            "q0.9": dem["units"],
+        }
+    )
+    other = sorted(set(dem["sku"]))[:3]
+    fc["unique_id"] = fc["unique_id"].where(
+        ~fc["unique_id"].isin(other), "OTHER-" + fc["unique_id"]
+    )
+    fc_path = tmp_path / "fc" / "my_forecast.csv"
+    fc_path.parent.mkdir()
+    fc.to_csv(fc_path, index=False)
+    out = tmp_path / "r.html"
+    rc = main(["report", str(d), "--out", str(out), "--quiet", "--forecast", str(fc_path)])
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert f"file {fc_path}" in err and "column 'unique_id'" in err
+    assert "3 SKU(s) in the forecast are not in the campaign" in err
+    assert all(f"'OTHER-{s}'" in err for s in other)
+    assert not out.exists()
+    fc.drop(columns=["unique_id"]).to_csv(fc_path, index=False)
+    rc = main(["report", str(d), "--out", str(out), "--quiet", "--forecast", str(fc_path)])
+    assert rc == 2 and "has no 'unique_id' column" in capsys.readouterr().err

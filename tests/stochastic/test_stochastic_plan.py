@@ -333,3 +333,55 @@ def test_plan_command_on_scenario_demand(tmp_path) -> None:
     assert (first.nunique(axis=1) == 1).all()  # one lock for every scenario
     assert (per["arrival_day"] >= per["order_day"]).all()
     assert (per["quantity"] > 0).all() and (per["packs"] >= 1).all()
+
+
+def _scenario_folder(path) -> str:
+    import pandas as pd
+
+    from presale_supply.datasets import ExampleParams, example_campaign
+    from presale_supply.io import write_problem_dir
+
+    ex = example_campaign(1, ExampleParams(n_skus=6))
+    rng = np.random.default_rng(0)
+    frames = []
+    for s in range(3):
+        d = ex.demand.copy()
+        d["units"] = np.rint(d["units"] * rng.gamma(6, 1 / 6)).astype(int)
+        frames.append(d.assign(scenario=f"s{s}", weight=[0.5, 0.3, 0.2][s]))
+    write_problem_dir(path, ex.campaign, ex.skus, ex.suppliers, pd.concat(frames))
+    return str(path)
+
+
+def test_plan_command_prints_the_cvar_objective_apart_from_the_expected_cost(
+    tmp_path, capsys
+) -> None:
+    """With --cvar-weight the solver's bound and gap are on the weighted objective: printed
+    next to it, and the expected cost on its own line."""
+    import json
+
+    from presale_supply.cli import main
+
+    folder = _scenario_folder(tmp_path / "c")
+    args = ["plan", folder, "--quiet", "--solver", "highs", "--time-limit", "20"]
+    code = main([*args, "--cvar-weight", "0.5", "--cvar-alpha", "0.8"])
+    assert code == 0
+    out = capsys.readouterr().out
+    summary = json.loads((tmp_path / "c" / "plan" / "summary.json").read_text())
+    obj = next(line for line in out.splitlines() if line.startswith("objective"))
+    exp = next(line for line in out.splitlines() if line.startswith("expected"))
+    assert f"{summary['objective']:,.2f}" in obj and "bound" in obj and "gap" in obj
+    assert obj.endswith("expected cost x 0.5 + CVaR80% x 0.5")
+    assert exp.split() == ["expected", f"{summary['expected_cost']:,.2f}"]
+    assert summary["objective"] != pytest.approx(summary["expected_cost"])
+
+
+def test_plan_command_cvar_with_cpsat_says_which_solver_to_use(tmp_path, capsys) -> None:
+    from presale_supply.cli import main
+
+    folder = _scenario_folder(tmp_path / "c")
+    code = main(["plan", folder, "--quiet", "--cvar-weight", "0.3"])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "--cvar-weight needs a MIP solver" in err and "--solver highs" in err
+    assert not (tmp_path / "c" / "plan" / "summary.json").exists()  # failed before solving

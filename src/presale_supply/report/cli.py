@@ -126,6 +126,30 @@ def _read_forecast(path: str) -> Any:
         raise InputError(f"cannot read the forecast as CSV ({exc}).", file=path) from None
 
 
+def _check_forecast_skus(forecast: Any, sku_ids: Any, path: str) -> None:
+    """Fail before solving when the forecast is not of this campaign's SKUs: every
+    ``unique_id`` must be a SKU of the campaign (the fan chart sums SKUs per category)."""
+    if "unique_id" not in forecast.columns:
+        raise InputError(
+            "the forecast has no 'unique_id' column; expected daily quantiles (unique_id, ds, "
+            "mean, q...) or sample paths (scenario, unique_id, ds, units).",
+            file=path,
+            column="unique_id",
+        )
+    known = set(sku_ids)
+    ids = forecast["unique_id"].dropna().astype(str).unique()
+    extra = [s for s in ids if s not in known]
+    if extra:
+        shown = ", ".join(repr(s) for s in extra[:10]) + (", ..." if len(extra) > 10 else "")
+        raise InputError(
+            f"{len(extra)} SKU(s) in the forecast are not in the campaign "
+            f"({len(known)} SKUs in skus.csv): {shown}. Forecast this campaign's SKUs, or "
+            "drop those rows.",
+            file=path,
+            column="unique_id",
+        )
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from presale_supply.report.collect import read_policy_table
     from presale_supply.report.pipeline import example_report, problem_report
@@ -192,6 +216,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
         problem = read_problem_dir(args.dir)
         forecast = _read_forecast(args.forecast) if args.forecast else None
+        if forecast is not None:
+            _check_forecast_skus(forecast, problem.skus.ids, args.forecast)
         run = problem_report(
             problem,
             solver=args.solver,

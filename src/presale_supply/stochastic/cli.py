@@ -216,6 +216,43 @@ def format_table(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _check_solver_fits(risk: Risk, solver: str) -> None:
+    """Fail before solving when the risk options need a solver that ``solver`` is not: CVaR
+    adds continuous variables, which CP-SAT cannot take."""
+    import importlib
+
+    from presale_supply.backends.base import BACKENDS
+
+    def continuous_ok(name: str) -> bool:
+        module, cls = BACKENDS[name].split(":")
+        return bool(getattr(importlib.import_module(module), cls).supports_continuous)
+
+    if risk.cvar_weight <= 0 or solver not in BACKENDS or continuous_ok(solver):
+        return
+    mip = ", ".join(n for n in BACKENDS if n != "highs" and continuous_ok(n))
+    raise InputError(
+        f"--cvar-weight needs a MIP solver ({solver} takes integer variables only, and CVaR "
+        f"adds continuous ones): add --solver highs (or {mip})."
+    )
+
+
+def _cost_lines(res: Any, risk: Risk) -> list[str]:
+    """The cost lines of the ``plan`` summary. The solver's bound and gap are on the
+    objective: the expected cost when risk neutral, else the CVaR-weighted cost, which is
+    then printed on its own line with the bound and gap, and the expected cost below it."""
+    bound = "n/a" if res.bound is None else f"{res.bound:,.2f}"
+    gap = "n/a" if res.gap is None else f"{res.gap:.4%}"
+    if risk.cvar_weight <= 0:
+        return [f"expected    {res.expected_cost:,.2f}  (bound {bound}, gap {gap})"]
+    w = risk.cvar_weight
+    a = risk.cvar_alpha
+    return [
+        f"objective   {res.objective:,.2f}  (bound {bound}, gap {gap}): expected cost x "
+        f"{1 - w:g} + CVaR{a:.0%} x {w:g}",
+        f"expected    {res.expected_cost:,.2f}",
+    ]
+
+
 def plan_scenarios(problem: Problem, args: argparse.Namespace, out: Path) -> int:
     """``presale-supply plan`` on a folder whose demand has scenarios: solve the two-stage
     plan and write ``orders_now.csv``, ``scenario_orders.csv``, ``scenario_costs.csv`` and
@@ -226,6 +263,7 @@ def plan_scenarios(problem: Problem, args: argparse.Namespace, out: Path) -> int
         cvar_alpha=args.cvar_alpha,
         cvar_weight=args.cvar_weight,
     )
+    _check_solver_fits(risk, args.solver)
     if not args.quiet:
         print(
             f"two-stage plan over {problem.demand.n_scenarios} demand scenarios, rounds "
@@ -272,8 +310,8 @@ def plan_scenarios(problem: Problem, args: argparse.Namespace, out: Path) -> int
         print(f"status      {res.status.value}  ({res.message})")
         if res.plans and res.expected_cost is not None:
             c = res.scenario_costs
-            print(f"expected    {res.expected_cost:,.2f}  (bound {res.bound or 0:,.2f}, gap "
-                  f"{(res.gap or 0):.4%})")  # fmt: skip
+            for line in _cost_lines(res, risk):
+                print(line)
             print(f"scenarios   min {c.min():,.2f}  max {c.max():,.2f}  "
                   f"CVaR{risk.cvar_alpha:.0%} {summary['cvar']:,.2f}")  # fmt: skip
             now = res.orders_now()
