@@ -21,7 +21,7 @@ def register(sub: Any) -> None:
         description="Plan a campaign folder (or the embedded example with --example), run the "
         "48-hour SLA check around the balance payment, and write one self-contained HTML "
         "report with the demand fan chart, order rounds, inventory, capacity heatmap, SLA by "
-        "hour and (with --policy-table) the policy comparison. See docs/report.md.",
+        "hour and (with --policies N or --policy-table) the policy comparison. See docs/report.md.",
     )
     p.add_argument(
         "dir",
