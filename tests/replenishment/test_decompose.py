@@ -116,3 +116,43 @@ def test_process_pool_gives_the_same_plan_as_one_process() -> None:
     assert local.status is Status.OPTIMAL and pooled.status is Status.OPTIMAL
     assert pooled.objective == pytest.approx(local.objective, rel=1e-9, abs=1e-6)
     assert pooled.arrays is not None and check_plan(p, pooled.arrays).ok
+
+
+def test_time_limit_is_a_budget_for_the_whole_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Subproblems share what is left of the budget when each starts, and a single model's
+    solver gets the budget minus the time spent building it."""
+    import time
+
+    import presale_supply.replenishment.solve as solve_mod
+    from presale_supply.replenishment.decompose import solve_by_supplier
+
+    problem = _problem(
+        3, sku_supplier=[0, 1, 2, 3], capacity=[80.0, 60.0, 70.0, 50.0], lead=[1, 2, 1, 1]
+    )
+    seen: list[float] = []
+
+    def slow_solve(sub: object, *, time_limit: float | None = None, **kw: object) -> object:
+        assert time_limit is not None
+        seen.append(time_limit)
+        time.sleep(0.6)  # a subproblem that uses more than its share
+        return solve_mod.solve(sub, time_limit=None, **kw)  # type: ignore[arg-type]
+
+    budget = 2.0
+    res = solve_by_supplier(problem, slow_solve, time_limit=budget, solver="cpsat")  # type: ignore[arg-type]
+    assert res.status in (Status.OPTIMAL, Status.FEASIBLE)
+    assert len(seen) == 4
+    assert seen[0] == pytest.approx(budget / 4, rel=0.05)  # one SKU of four, nothing used yet
+    # the next one shares what is left (about 2 - 0.6 s over three SKUs), not a fixed share
+    assert 0.2 < seen[1] < 0.48
+    assert all(t >= min(1.0, 0.1 * budget / 4) - 1e-9 for t in seen)  # never below the floor
+
+    captured: list[float | None] = []
+    real = solve_mod.run_backend
+
+    def spy(backend: object, model: object, options: object) -> object:
+        captured.append(options.time_limit)  # type: ignore[attr-defined]
+        return real(backend, model, options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(solve_mod, "run_backend", spy)
+    solve_mod.solve(problem, "cpsat", time_limit=5.0, decompose=False)  # type: ignore[arg-type]
+    assert captured and captured[0] is not None and 0.5 <= captured[0] < 5.0

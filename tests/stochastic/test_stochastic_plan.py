@@ -303,17 +303,8 @@ def test_plan_command_on_scenario_demand(tmp_path) -> None:
     import pandas as pd
 
     from presale_supply.cli import main
-    from presale_supply.datasets import ExampleParams, example_campaign
-    from presale_supply.io import write_problem_dir
 
-    ex = example_campaign(1, ExampleParams(n_skus=6))
-    rng = np.random.default_rng(0)
-    frames = []
-    for s in range(3):
-        d = ex.demand.copy()
-        d["units"] = np.rint(d["units"] * rng.gamma(6, 1 / 6)).astype(int)
-        frames.append(d.assign(scenario=f"s{s}", weight=[0.5, 0.3, 0.2][s]))
-    write_problem_dir(tmp_path / "c", ex.campaign, ex.skus, ex.suppliers, pd.concat(frames))
+    _scenario_folder(tmp_path / "c")
     code = main(["plan", str(tmp_path / "c"), "--quiet", "--time-limit", "20"])
     assert code == 0
     out = tmp_path / "c" / "plan"

@@ -117,11 +117,16 @@ def solve_by_supplier(
 ) -> PlanResult:
     """Solve every supplier's subproblem with ``solve_one`` and merge the results.
 
-    The time limit is shared in proportion to each subproblem's number of SKUs (at least 1 s
-    each); with an ``executor`` (any ``concurrent.futures.Executor``, e.g. a process pool or a
-    Dask client's executor) the subproblems run concurrently and each gets its share times the
-    executor's worker count (at most the whole limit). ``progress``, if given, is called after
-    each subproblem with the running totals of cost and bound over the suppliers solved so far.
+    The time limit is a budget for the whole call. One after the other, each subproblem gets
+    the budget left when it starts, in proportion to its SKUs among those not yet started (so
+    time one leaves unused goes to the next, and time one overruns is taken from the rest);
+    with an ``executor`` (any ``concurrent.futures.Executor``, e.g. a process pool or a Dask
+    client's executor) the subproblems run concurrently and each gets its share of the budget
+    times the executor's worker count (at most what is left). Each gets at least ``min(1 s, a
+    tenth of its share)``, and its own model building comes out of its limit.
+
+    ``progress``, if given, is called after each subproblem with the running totals of cost
+    and bound over the suppliers solved so far.
 
     A subproblem that raises or ends without a plan (a limit or a solver error, not a proof of
     infeasibility) is solved once more with the same limit (on the executor if it still takes
@@ -149,31 +154,46 @@ def solve_by_supplier(
     sp_ids = problem.suppliers.ids
     workers = executor_workers(executor)
 
-    def limit_of(idx: np.ndarray) -> float | None:
+    started = np.zeros(len(parts), dtype=bool)
+
+    def limit_of(pos: int, *, together: bool = False) -> float | None:
+        """A share of the budget left now, in proportion to the part's SKUs among those still
+        to start (all parts when they are submitted ``together``), times the workers that run
+        at once; never above what is left, never below ``min(1 s, a tenth of the part's
+        share of the whole budget)``."""
         if time_limit is None:
             return None
-        return min(time_limit, max(1.0, time_limit * workers * len(idx) / n_total))
+        idx = parts[pos][1]
+        left = time_limit - (time.perf_counter() - t0)
+        if together:
+            pending = n_total
+        else:
+            pending = sum(len(parts[k][1]) for k in range(len(parts)) if not started[k] or k == pos)
+        started[pos] = True
+        share = left * min(workers, len(parts)) * len(idx) / max(pending, 1)
+        floor = min(1.0, 0.1 * time_limit * len(idx) / n_total)
+        return max(floor, min(left, share))
 
-    def direct(sub: Problem, idx: np.ndarray) -> Callable[[], PlanResult]:
-        return functools.partial(solve_one, sub, time_limit=limit_of(idx), **kwargs)
+    def direct(pos: int) -> Callable[[], PlanResult]:
+        return functools.partial(solve_one, parts[pos][2], time_limit=limit_of(pos), **kwargs)
 
     futures = None
     if executor is not None:
         futures = [
-            executor.submit(solve_one, sub, time_limit=limit_of(idx), **kwargs)
-            for _, idx, sub in parts
+            executor.submit(solve_one, sub, time_limit=limit_of(k, together=True), **kwargs)
+            for k, (_, _, sub) in enumerate(parts)
         ]
     for pos, (s, idx, sub) in enumerate(parts):
-        first = _attempt(futures[pos].result if futures is not None else direct(sub, idx))
+        first = _attempt(futures[pos].result if futures is not None else direct(pos))
         got = first
         if _failed(first):  # one retry: on the executor if it still takes work, else here
             again = None
             if executor is not None:
                 try:
-                    again = executor.submit(solve_one, sub, time_limit=limit_of(idx), **kwargs)
+                    again = executor.submit(solve_one, sub, time_limit=limit_of(pos), **kwargs)
                 except RuntimeError:  # shut down or broken
                     again = None
-            got = _attempt(again.result if again is not None else direct(sub, idx))
+            got = _attempt(again.result if again is not None else direct(pos))
             if _failed(got):
                 messages.append(
                     f"supplier {sp_ids[s]} ({len(idx)} SKUs) failed twice: {_why(first)}; "
