@@ -81,3 +81,42 @@ def test_level_map_is_near_identity_for_a_calibrated_continuous_like_model() -> 
     taus = (0.05, 0.1, 0.5, 0.9, 0.95)
     assert np.allclose(unc.level_map(grid, taus), taus, atol=0.03)
     assert np.array_equal(unc.level_map(None, taus), np.asarray(taus))
+
+
+def test_zero_mean_points_do_not_move_the_levels() -> None:
+    rng = np.random.default_rng(13)
+    mu = rng.uniform(0.05, 0.2, size=(3000, 6))
+    y = rng.poisson(mu)
+    zeros = np.zeros_like(mu)
+    alone = unc.LevelMap.fit(y, mu, 1e-6)
+    mixed = unc.LevelMap.fit(np.vstack([y, zeros]), np.vstack([mu, zeros]), 1e-6)
+    assert alone.pooled is not None and mixed.pooled is not None
+    assert np.allclose(alone.pooled, mixed.pooled)
+    only_zero_means = unc.LevelMap.fit(zeros, zeros, 1e-6)
+    assert only_zero_means.pooled is None  # nothing to learn from: levels kept as requested
+
+
+def test_forecaster_recalibration_settings() -> None:
+    import pandas as pd
+
+    from presale_supply.forecast import ForecastParams, forecast
+
+    rng = np.random.default_rng(14)
+    n, t = 60, 120
+    rate = rng.uniform(0.1, 0.8, size=n)
+    hist = pd.DataFrame(
+        {
+            "unique_id": np.repeat([f"s{i}" for i in range(n)], t),
+            "ds": np.tile(pd.date_range("2024-01-01", periods=t, freq="D"), n),
+            "y": rng.poisson(np.repeat(rate, t)),
+        }
+    )
+    out = {}
+    for mode in ("none", "upper", "both"):
+        prm = ForecastParams(calibration_windows=4, recalibrate_levels=mode, ets_model="ZNZ")
+        res = forecast(hist, None, 7, (0.1, 0.5, 0.9), prm, progress=False)
+        d = res.daily
+        assert (d[["q0.1", "q0.5", "q0.9"]].diff(axis=1).iloc[:, 1:] >= 0).all().all()
+        out[mode] = d
+    assert (out["upper"]["q0.1"] == out["none"]["q0.1"]).all()  # lower levels kept
+    assert not out["both"]["q0.1"].equals(out["none"]["q0.1"])  # lower levels moved

@@ -128,8 +128,9 @@ class ForecastParams:
         upper quantile, as often as its level says, which brings the whole-unit intervals of
         mostly-zero series to their nominal coverage (at a cost in pinball loss on such
         series, whose lower quantiles then exclude some zeros); ``"upper"`` only the levels
-        from 0.5 up; ``"none"`` keeps the model's own quantiles. Applies to series forecast
-        without current presale signals, whose intervals come from the history windows.
+        from 0.5 up; ``"none"`` keeps the model's own quantiles. Applies only to intervals
+        calibrated on the history windows: not after past campaigns are learnt, nor to
+        signal-updated series.
     level_cv, daily_cv : float
         Uncalibrated defaults of the two dispersion parameters (coefficients of variation of the
         window-level multiplier and of the day-level multiplier).

@@ -38,7 +38,9 @@ chosen on the held-out windows (quantile recalibration, in the spirit of Kulesho
 :math:`1 - \tau`, :math:`\tau'` being the empirical :math:`\tau`-quantile of
 :math:`F(y - 1)` (:math:`y > q_{\tau'}` exactly when :math:`F(y - 1) \ge \tau'`). The
 central interval's two miss rates, and so its coverage, then match their targets on the
-held-out windows; where the model is calibrated already the map is close to the identity.
+held-out windows; for a calibrated model of large counts the map is close to the identity
+(for low counts it is not: that is its purpose). Held-out values whose forecast mean is 0 are
+left out (their quantiles are 0 at every level).
 The map is learnt per band of the predictive mean (:data:`MEAN_BANDS`), so that series with
 mostly zeros and series with large counts each get their own; a band with fewer than
 :data:`MIN_BAND_POINTS` held-out values uses the map of all of them, and with fewer than
@@ -175,6 +177,9 @@ class LevelMap:
         yy = np.asarray(y, dtype=float).reshape(-1)
         mu = np.asarray(mean, dtype=float).reshape(-1)
         cc = np.broadcast_to(np.asarray(c, dtype=float), np.shape(mean)).reshape(-1)
+        # A zero mean forecasts 0 at every level, so its outcomes say nothing about the levels.
+        keep = mu > 0
+        yy, mu, cc = yy[keep], mu[keep], cc[keep]
         if yy.size < MIN_MAP_POINTS:
             return cls(None, {}, tails)
         band = np.searchsorted(MEAN_BANDS, mu, side="right")

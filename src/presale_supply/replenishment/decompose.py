@@ -122,15 +122,17 @@ def solve_by_supplier(
     time one leaves unused goes to the next, and time one overruns is taken from the rest);
     with an ``executor`` (any ``concurrent.futures.Executor``, e.g. a process pool or a Dask
     client's executor) the subproblems run concurrently and each gets its share of the budget
-    times the executor's worker count (at most what is left). Each gets at least ``min(1 s, a
-    tenth of its share)``, and its own model building comes out of its limit.
+    times the executor's worker count (at most what is left). Each gets at least ``min(1 s,
+    max(a tenth of its share, min(budget, 0.5 s)))``, and its own model building comes out of
+    its limit.
 
     ``progress``, if given, is called after each subproblem with the running totals of cost
     and bound over the suppliers solved so far.
 
     A subproblem that raises or ends without a plan (a limit or a solver error, not a proof of
-    infeasibility) is solved once more with the same limit (on the executor if it still takes
-    work, else in this process); the message names every supplier retried. If the retry fails
+    infeasibility) is solved once more, with at least the first attempt's limit (on the
+    executor if it still takes work, else in this process); the message names every supplier
+    retried. If the retry fails
     too, the result has no plan and the message names the supplier and both failures. The
     library's own errors (:class:`~presale_supply.exceptions.PresaleSupplyError`: bad input, a
     missing solver, a plan that fails the checker) are deterministic and propagate unchanged.
@@ -155,12 +157,14 @@ def solve_by_supplier(
     workers = executor_workers(executor)
 
     started = np.zeros(len(parts), dtype=bool)
+    first_limit: list[float | None] = [None] * len(parts)
 
     def limit_of(pos: int, *, together: bool = False) -> float | None:
         """A share of the budget left now, in proportion to the part's SKUs among those still
         to start (all parts when they are submitted ``together``), times the workers that run
-        at once; never above what is left, never below ``min(1 s, a tenth of the part's
-        share of the whole budget)``."""
+        at once; never above what is left, never below ``min(1 s, max(a tenth of the part's
+        share of the whole budget, min(budget, 0.5 s)))``; a retry gets at least what the
+        first attempt had."""
         if time_limit is None:
             return None
         idx = parts[pos][1]
@@ -171,8 +175,13 @@ def solve_by_supplier(
             pending = sum(len(parts[k][1]) for k in range(len(parts)) if not started[k] or k == pos)
         started[pos] = True
         share = left * min(workers, len(parts)) * len(idx) / max(pending, 1)
-        floor = min(1.0, 0.1 * time_limit * len(idx) / n_total)
-        return max(floor, min(left, share))
+        floor = min(1.0, max(0.1 * time_limit * len(idx) / n_total, min(time_limit, 0.5)))
+        limit = max(floor, min(left, share))
+        if first_limit[pos] is None:
+            first_limit[pos] = limit
+        else:  # a retry gets at least what the first attempt had
+            limit = max(limit, first_limit[pos] or 0.0)
+        return limit
 
     def direct(pos: int) -> Callable[[], PlanResult]:
         return functools.partial(solve_one, parts[pos][2], time_limit=limit_of(pos), **kwargs)

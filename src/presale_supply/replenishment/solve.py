@@ -321,6 +321,10 @@ def diagnose(problem: Problem, solver: str = "cpsat", time_limit: float = 30.0) 
     return findings
 
 
+#: The least a solver is given, whatever the budget left (or the whole budget when smaller).
+_MIN_SOLVER_SECONDS = 0.5
+
+
 def solve(
     problem: Problem,
     solver: str = "cpsat",
@@ -349,7 +353,8 @@ def solve(
     time_limit, threads, seed, gap, node_limit, work_limit, log, progress
         See :class:`~presale_supply.backends.base.SolveOptions`. ``time_limit`` is a budget for
         the whole call: the time spent building the model is taken out of the solver's limit
-        (which keeps at least a tenth of it), and with subproblems each gets a share of what is
+        (which keeps at least a tenth of it, and at least
+        ``min(time_limit, 0.5 s)``), and with subproblems each gets a share of what is
         left when it starts. Checking and assembling the plan come on top (well under a second
         per 1,000 SKUs).
     formulation : {"auto", "aggregate", "facility_location", "aggregate_ls"}
@@ -391,6 +396,17 @@ def solve(
     """
     t0 = time.perf_counter()
     from presale_supply.replenishment.decompose import decomposable, solve_by_supplier
+
+    try:
+        budget = math.nan if time_limit is None else float(time_limit)
+    except (TypeError, ValueError):
+        budget = math.nan
+    if time_limit is not None and not (math.isfinite(budget) and budget > 0):
+        raise InputError(
+            "time_limit must be a number of seconds > 0 (or None for no limit).",
+            column="time_limit",
+            value=time_limit,
+        )
 
     if decompose is None:
         from presale_supply.replenishment.lagrange import lagrangian_by_default
@@ -492,7 +508,8 @@ def solve(
         # The limit is the whole call's: building the model (and any cuts) comes out of it. The
         # solver keeps at least a tenth of it, so a slow build overruns rather than fails.
         left = time_limit - (time.perf_counter() - t0)
-        options = dataclasses.replace(options, time_limit=max(0.1 * time_limit, left))
+        keep = max(0.1 * time_limit, min(time_limit, _MIN_SOLVER_SECONDS))
+        options = dataclasses.replace(options, time_limit=max(keep, left))
     raw: RawSolution = run_backend(backend, m, options)
     if not raw.status.has_solution or raw.x is None:
         diag: tuple[str, ...] = ()
