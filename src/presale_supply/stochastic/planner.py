@@ -379,10 +379,20 @@ def _solve_part(
     solver: str,
     options: SolveOptions,
 ) -> _PartOutcome:
-    """Build and solve one subproblem; its scenario plans, or None without a solution."""
+    """Build and solve one subproblem; its scenario plans, or None without a solution.
+
+    ``options.time_limit`` covers building the model too: the build time comes out of the
+    solver's limit, which keeps at least ``max(a tenth, min(limit, 0.5 s))`` of it.
+    """
+    t0 = time.perf_counter()
     sf = build_scenario_formulation(
         sub, stage=stage, fixed=fixed, risk=risk, formulation=formulation
     )
+    if options.time_limit is not None:
+        limit = float(options.time_limit)
+        keep = max(0.1 * limit, min(limit, 0.5))
+        left = limit - (time.perf_counter() - t0)
+        options = dataclasses.replace(options, time_limit=max(keep, left))
     raw = run_backend(get_backend(solver), sf.model, options)
     plans = None
     status = raw.status
