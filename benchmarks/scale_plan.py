@@ -41,9 +41,10 @@ solving, merging and the independent check of the whole plan), status, cost, bou
 Memory is the kernel's peak resident set size from ``resource.getrusage``: ``RUSAGE_SELF`` for
 the main process, and ``RUSAGE_CHILDREN`` after the pool is shut down, which is the peak of the
 *largest* single worker (not a sum; the machine's peak is at most main + workers x largest).
-Dask workers are started by nannies, so their memory is not in ``RUSAGE_CHILDREN``; it is not
-reported. The growth exponent is the least-squares slope of log(solve seconds) against
-log(SKUs) per mode; with only two sizes it is the two-point slope.
+Dask workers are started by nannies, so their memory is not in ``RUSAGE_CHILDREN``; each
+worker reports its own ``RUSAGE_SELF`` peak through ``client.run`` just before the cluster is
+closed, and the largest is recorded. The growth exponent is the least-squares slope of
+log(solve seconds) against log(SKUs) per mode; with only two sizes it is the two-point slope.
 
 ``--build-only N`` generates N SKUs and builds every supplier's model one after another (as the
 decomposed solve does, keeping none), without solving: time and peak RSS; with
@@ -150,6 +151,9 @@ def _peak_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024.0  # kB on Linux
 
 
+_DASK_WORKER_PEAK: list[float] = []
+
+
 def _executor(mode: str) -> tuple[Any, Any]:
     """(executor, closer) for a mode; closer() shuts everything down."""
     if mode == "single":
@@ -170,8 +174,15 @@ def _executor(mode: str) -> tuple[Any, Any]:
         client = Client(cluster)
 
         def close() -> None:
-            client.close()
-            cluster.close()
+            # the largest worker's peak, read on the workers before they go
+            try:
+                peaks = client.run(
+                    lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+                )
+                _DASK_WORKER_PEAK.append(max(peaks.values()))
+            finally:
+                client.close()
+                cluster.close()
 
         return client.get_executor(), close
     raise ValueError(f"unknown mode {mode!r}; choose from {MODES}.")
@@ -209,7 +220,9 @@ def child_solve(n: int, mode: str, time_limit: float, gap: float, seed: int) -> 
         "peak_rss_after_generate_mb": rss_gen,
         "peak_rss_main_mb": _peak_mb(resource.RUSAGE_SELF),
         "peak_rss_largest_worker_mb": (
-            _peak_mb(resource.RUSAGE_CHILDREN) if mode == "pool" else None
+            _peak_mb(resource.RUSAGE_CHILDREN)
+            if mode == "pool"
+            else (_DASK_WORKER_PEAK[-1] if mode == "dask" and _DASK_WORKER_PEAK else None)
         ),
         "load_avg_1min_before": load0,
         "load_avg_1min_after": os.getloadavg()[0],
