@@ -214,3 +214,19 @@ def check_unique(values: Sequence[str] | np.ndarray, col: str, source: str) -> N
                 column=col,
             )
         seen[v] = k
+
+
+def check_time_limit(time_limit: Any) -> None:
+    """Raise :class:`InputError` unless ``time_limit`` is ``None`` or a finite number of
+    seconds > 0 (a Python or NumPy number, not a bool or a string)."""
+    if time_limit is None:
+        return
+    number = isinstance(time_limit, int | float | np.integer | np.floating) and not isinstance(
+        time_limit, bool
+    )
+    if not (number and np.isfinite(time_limit) and time_limit > 0):
+        raise InputError(
+            "time_limit must be a number of seconds > 0 (or None for no limit).",
+            column="time_limit",
+            value=time_limit,
+        )

@@ -701,20 +701,26 @@ class Forecaster:
                 )
         mu = m_post[:, None] * profile
         cd = unc.daily_c(a_post[:, None], kd[:, None])
-        qd = unc.nb_quantiles(mu, cd, qs)
         s2 = (profile**2).sum(axis=1)
         ct = unc.shape_total(a_post, s2, kd) * np.where(t > 0, total_factor, 1.0)
-        qt = unc.nb_quantiles(m_post, ct, qs)
+        qd = np.zeros((len(qs), n, h), dtype=np.int64)
+        qt = np.zeros((len(qs), n), dtype=np.int64)
+        plain = np.ones(n, dtype=bool)  # series whose quantiles keep the requested levels
         if self._levels_recalibrated:
             # Series without current signals keep the history-calibrated distribution, so the
             # levels recalibrated on the same held-out windows apply to them.
+            cal = self._calibration
             groups = np.array([self._group_of(i) for i in range(n)])
-            for name in self._calibration.pit_daily:
+            for name in cal.pit_daily:
                 rows = np.flatnonzero((groups == name) & (t == 0))
                 if rows.size:
-                    maps = self._calibration
-                    qd[:, rows] = maps.pit_daily[name].quantiles(mu[rows], cd[rows], qs)
-                    qt[:, rows] = maps.pit_total[name].quantiles(m_post[rows], ct[rows], qs)
+                    qd[:, rows] = cal.pit_daily[name].quantiles(mu[rows], cd[rows], qs)
+                    qt[:, rows] = cal.pit_total[name].quantiles(m_post[rows], ct[rows], qs)
+                    plain[rows] = False
+        rest = np.flatnonzero(plain)
+        if rest.size:
+            qd[:, rest] = unc.nb_quantiles(mu[rest], cd[rest], qs)
+            qt[:, rest] = unc.nb_quantiles(m_post[rest], ct[rest], qs)
         periods = panel.ends[:, None] + np.arange(1, h + 1)[None, :]
         ds = from_period(periods.reshape(-1), panel.freq, panel.anchor)
         ids_rep = np.repeat(np.array(panel.ids, dtype=object), h)

@@ -26,6 +26,7 @@ from presale_supply.exceptions import PlanCheckError, PresaleSupplyError
 from presale_supply.parallel import executor_workers
 from presale_supply.replenishment.checker import PlanArrays, check_plan
 from presale_supply.replenishment.plan import PlanResult
+from presale_supply.replenishment.solve import MIN_SOLVER_SECONDS
 
 __all__ = ["decomposable", "solve_by_supplier", "split_by_supplier"]
 
@@ -175,7 +176,9 @@ def solve_by_supplier(
             pending = sum(len(parts[k][1]) for k in range(len(parts)) if not started[k] or k == pos)
         started[pos] = True
         share = left * min(workers, len(parts)) * len(idx) / max(pending, 1)
-        floor = min(1.0, max(0.1 * time_limit * len(idx) / n_total, min(time_limit, 0.5)))
+        floor = min(
+            1.0, max(0.1 * time_limit * len(idx) / n_total, min(time_limit, MIN_SOLVER_SECONDS))
+        )
         limit = max(floor, min(left, share))
         if first_limit[pos] is None:
             first_limit[pos] = limit

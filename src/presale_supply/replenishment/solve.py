@@ -31,6 +31,7 @@ from presale_supply.exceptions import InputError, PlanCheckError
 from presale_supply.replenishment.checker import PlanArrays, check_plan
 from presale_supply.replenishment.formulation import Formulation, build_formulation
 from presale_supply.replenishment.plan import PlanResult
+from presale_supply.validation import check_time_limit
 
 __all__ = ["diagnose", "extract_plan", "precheck", "solve"]
 
@@ -322,7 +323,18 @@ def diagnose(problem: Problem, solver: str = "cpsat", time_limit: float = 30.0) 
 
 
 #: The least a solver is given, whatever the budget left (or the whole budget when smaller).
-_MIN_SOLVER_SECONDS = 0.5
+MIN_SOLVER_SECONDS = 0.5
+
+
+def solver_time_limit(time_limit: float | None, since: float) -> float | None:
+    """The solver's share of a ``time_limit`` whose clock started at ``since`` (a
+    :func:`time.perf_counter` reading): what is left of it, but at least a tenth of it and at
+    least ``min(time_limit, MIN_SOLVER_SECONDS)``, so that a slow model build overruns the
+    limit rather than leaves the solver no time. ``None`` (no limit) stays ``None``."""
+    if time_limit is None:
+        return None
+    keep = max(0.1 * time_limit, min(time_limit, MIN_SOLVER_SECONDS))
+    return max(keep, time_limit - (time.perf_counter() - since))
 
 
 def solve(
@@ -397,16 +409,7 @@ def solve(
     t0 = time.perf_counter()
     from presale_supply.replenishment.decompose import decomposable, solve_by_supplier
 
-    try:
-        budget = math.nan if time_limit is None else float(time_limit)
-    except (TypeError, ValueError):
-        budget = math.nan
-    if time_limit is not None and not (math.isfinite(budget) and budget > 0):
-        raise InputError(
-            "time_limit must be a number of seconds > 0 (or None for no limit).",
-            column="time_limit",
-            value=time_limit,
-        )
+    check_time_limit(time_limit)
 
     if decompose is None:
         from presale_supply.replenishment.lagrange import lagrangian_by_default
@@ -504,12 +507,8 @@ def solve(
     }
     if backend.name == "cpsat":
         m = dataclasses.replace(m, hint=cover_hint(problem, form))
-    if time_limit is not None:
-        # The limit is the whole call's: building the model (and any cuts) comes out of it. The
-        # solver keeps at least a tenth of it, so a slow build overruns rather than fails.
-        left = time_limit - (time.perf_counter() - t0)
-        keep = max(0.1 * time_limit, min(time_limit, _MIN_SOLVER_SECONDS))
-        options = dataclasses.replace(options, time_limit=max(keep, left))
+    # The limit is the whole call's: building the model (and any cuts) comes out of it.
+    options = dataclasses.replace(options, time_limit=solver_time_limit(time_limit, t0))
     raw: RawSolution = run_backend(backend, m, options)
     if not raw.status.has_solution or raw.x is None:
         diag: tuple[str, ...] = ()

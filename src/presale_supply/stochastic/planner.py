@@ -37,7 +37,8 @@ from presale_supply.parallel import Partition, run_partitions
 from presale_supply.replenishment.checker import CheckReport, PlanArrays, check_plan
 from presale_supply.replenishment.decompose import decomposable, split_by_supplier
 from presale_supply.replenishment.formulation import Risk, build_scenario_formulation
-from presale_supply.replenishment.solve import extract_plan, precheck
+from presale_supply.replenishment.solve import extract_plan, precheck, solver_time_limit
+from presale_supply.validation import check_time_limit
 
 __all__ = [
     "StochasticResult",
@@ -382,17 +383,13 @@ def _solve_part(
     """Build and solve one subproblem; its scenario plans, or None without a solution.
 
     ``options.time_limit`` covers building the model too: the build time comes out of the
-    solver's limit, which keeps at least ``max(a tenth, min(limit, 0.5 s))`` of it.
+    solver's limit (:func:`~presale_supply.replenishment.solve.solver_time_limit`).
     """
     t0 = time.perf_counter()
     sf = build_scenario_formulation(
         sub, stage=stage, fixed=fixed, risk=risk, formulation=formulation
     )
-    if options.time_limit is not None:
-        limit = float(options.time_limit)
-        keep = max(0.1 * limit, min(limit, 0.5))
-        left = limit - (time.perf_counter() - t0)
-        options = dataclasses.replace(options, time_limit=max(keep, left))
+    options = dataclasses.replace(options, time_limit=solver_time_limit(options.time_limit, t0))
     raw = run_backend(get_backend(solver), sf.model, options)
     plans = None
     status = raw.status
@@ -442,14 +439,7 @@ def _check_numbers(
     R = len(problem.rounds)
     if not (whole(stage) and 0 <= stage < R):
         raise InputError(f"stage must be a round index 0..{R - 1}.", column="stage", value=stage)
-    if time_limit is not None and not (
-        number(time_limit) and np.isfinite(time_limit) and time_limit > 0
-    ):
-        raise InputError(
-            "time_limit must be a number of seconds > 0 (or None for no limit).",
-            column="time_limit",
-            value=time_limit,
-        )
+    check_time_limit(time_limit)
     if not (whole(threads) and threads >= 1):
         raise InputError("threads must be a whole number >= 1.", column="threads", value=threads)
     if not whole(seed):
