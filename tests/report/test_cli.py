@@ -55,10 +55,8 @@ def test_example_report(
     assert "report: planning 20 SKUs" in captured.err
 
 
-def test_folder_report_with_forecast_csv(
-    tmp_path: Path, small_example: Any, capsys: pytest.CaptureFixture[str]
-) -> None:
-    ex = small_example
+def _campaign_and_forecast(tmp_path: Path, ex: Any) -> tuple[Path, pd.DataFrame]:
+    """The example written as a campaign folder, and a daily quantile forecast of its SKUs."""
     d = tmp_path / "campaign"
     write_problem_dir(d, ex.campaign, ex.skus, ex.suppliers, ex.demand)
     dem = ex.demand
@@ -72,6 +70,13 @@ def test_folder_report_with_forecast_csv(
             "q0.9": (dem["units"] * 1.4).round(),
         }
     )
+    return d, fc
+
+
+def test_folder_report_with_forecast_csv(
+    tmp_path: Path, small_example: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d, fc = _campaign_and_forecast(tmp_path, small_example)
     fc_path = tmp_path / "forecast.csv"
     fc.to_csv(fc_path, index=False)
     out = tmp_path / "r.html"
@@ -133,20 +138,8 @@ def test_forecast_of_other_skus_fails_before_solving(
         raise AssertionError("solved before checking the forecast")
 
     monkeypatch.setattr(pipeline, "problem_report", no_solve)
-    ex = small_example
-    d = tmp_path / "campaign"
-    write_problem_dir(d, ex.campaign, ex.skus, ex.suppliers, ex.demand)
-    dem = ex.demand
-    fc = pd.DataFrame(
-        {
-            "unique_id": dem["sku"],
-            "ds": [str(ex.campaign.date_of(int(t))) for t in dem["day"]],
-            "mean": dem["units"],
-            "q0.1": dem["units"],
-            "q0.9": dem["units"],
-        }
-    )
-    other = sorted(set(dem["sku"]))[:3]
+    d, fc = _campaign_and_forecast(tmp_path, small_example)
+    other = sorted(set(fc["unique_id"]))[:3]
     fc["unique_id"] = fc["unique_id"].where(
         ~fc["unique_id"].isin(other), "OTHER-" + fc["unique_id"]
     )
