@@ -28,11 +28,11 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-## Solver comparison suite: every instance, every backend and formulation (about 1 h).
+## Solver comparison suite: every instance, the default and every backend and formulation
+## (several hours: 19 instances x 11 configurations, up to 60 s each, plus the baseline).
 bench-solvers: $(STAMP)
-	$(BIN)/python -m benchmarks.solvers.run --instances all \
-		--backends cpsat,scip,highs,cbc,pulp-highs --formulations aggregate,facility_location \
-		--time-limit 60 --threads 2
+	$(BIN)/python -m benchmarks.solvers.run --instances all --time-limit 60 --threads 2 \
+		--configs auto/auto,cpsat/aggregate,cpsat/facility_location,scip/aggregate,scip/facility_location,highs/aggregate,highs/facility_location,cbc/aggregate,cbc/facility_location,pulp-highs/aggregate,pulp-highs/facility_location
 
 ## SLA checker speed and memory on 1M and 10M synthetic orders.
 bench-sla: $(STAMP)

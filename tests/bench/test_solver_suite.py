@@ -105,3 +105,28 @@ def test_select_exact_names_do_not_pick_longer_ones() -> None:
     assert list(select("campaign:20")) == ["campaign:20"]
     assert list(select("campaign:200")) == ["campaign:200"]
     assert list(select("campaign:50,campaign:1000")) == ["campaign:50", "campaign:1000"]
+
+
+def test_summary_counts_each_configuration_against_the_baseline() -> None:
+    from benchmarks.solvers.run import summary
+
+    base = {
+        "trigeiro:A": {"status": "OPTIMAL", "gap": 0.0, "seconds": 10.0, "gap_to_reference": 0.0},
+        "trigeiro:B": {"status": "FEASIBLE", "gap": 0.05, "seconds": 60.0},
+        "trigeiro:C": {"status": "FEASIBLE", "gap": 0.02, "seconds": 60.0},
+    }
+    rows = [
+        {"instance": "trigeiro:A", "backend": "x", "formulation": "f", "status": "OPTIMAL",
+         "gap": 0.0, "seconds": 2.5, "gap_to_reference": 0.0},
+        {"instance": "trigeiro:B", "backend": "x", "formulation": "f", "status": "OPTIMAL",
+         "gap": 0.0, "seconds": 15.0, "gap_to_reference": 0.0},
+        {"instance": "trigeiro:C", "backend": "x", "formulation": "f", "status": "FEASIBLE",
+         "gap": 0.001, "seconds": 60.0},
+    ]  # fmt: skip
+    lines = summary(rows, base)
+    assert "the baseline left 2 open (B, C)" in lines[0]
+    row = next(line for line in lines if line.startswith("| `x` / `f`"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    # proved 2 of 3; 2 match the reference; geometric mean of 0.25, 0.25, 1 = 0.40;
+    # of B and C it closed B and cut C's gap 20-fold; C is left open
+    assert cells[1:] == ["2 of 3", "2", "0.40", "1", "2", "C 0.1000%"]

@@ -370,9 +370,21 @@ def test_plan_command_cvar_with_cpsat_says_which_solver_to_use(tmp_path, capsys)
     from presale_supply.cli import main
 
     folder = _scenario_folder(tmp_path / "c")
-    code = main(["plan", folder, "--quiet", "--cvar-weight", "0.3"])
+    code = main(["plan", folder, "--quiet", "--cvar-weight", "0.3", "--solver", "cpsat"])
     assert code == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     assert "--cvar-weight needs a MIP solver" in err and "--solver highs" in err
     assert not (tmp_path / "c" / "plan" / "summary.json").exists()  # failed before solving
+
+
+def test_plan_command_cvar_with_the_default_solver_picks_a_mip_solver(tmp_path, capsys) -> None:
+    import json
+
+    from presale_supply.cli import main
+
+    folder = _scenario_folder(tmp_path / "c")
+    code = main(["plan", folder, "--quiet", "--cvar-weight", "0.3", "--time-limit", "30"])
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads((tmp_path / "c" / "plan" / "summary.json").read_text())
+    assert "highs" in summary["solver"]

@@ -16,6 +16,7 @@ import importlib.util
 import math
 import os
 import sys
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -31,6 +32,7 @@ __all__ = [
     "BACKENDS",
     "LP_BACKENDS",
     "Backend",
+    "ChildSolve",
     "ProgressCallback",
     "RawSolution",
     "SolveOptions",
@@ -95,6 +97,9 @@ class SolveOptions:
     progress : callable, optional
         Called on each new incumbent where the backend supports it (see
         :data:`ProgressCallback`).
+    stop : threading.Event, optional
+        When set by another thread, the solve ends early and returns what it has (CP-SAT only;
+        used by the portfolio, :mod:`presale_supply.backends.portfolio`).
     """
 
     time_limit: float | None = 60.0
@@ -105,6 +110,7 @@ class SolveOptions:
     work_limit: float | None = None
     log: bool = False
     progress: ProgressCallback | None = None
+    stop: threading.Event | None = None
 
     def __post_init__(self) -> None:
         if self.time_limit is not None and not self.time_limit > 0:
@@ -238,7 +244,8 @@ LP_BACKENDS: dict[str, str] = {
 
 
 def get_backend(name: str) -> Backend:
-    """Return a backend instance by name.
+    """Return a backend instance by name (``"auto"`` is CP-SAT here; :func:`solve
+    <presale_supply.replenishment.solve.solve>` may race it against SCIP).
 
     Raises
     ------
@@ -246,9 +253,13 @@ def get_backend(name: str) -> Backend:
         Unknown name (the message lists the valid ones) or solver package not installed.
     """
     key = name.strip().lower()
+    if key == "auto":
+        key = "cpsat"
     spec = BACKENDS.get(key) or LP_BACKENDS.get(key)
     if spec is None:
-        raise SolverUnavailableError(f"unknown solver {name!r}; choose one of {sorted(BACKENDS)}.")
+        raise SolverUnavailableError(
+            f"unknown solver {name!r}; choose one of {['auto', *sorted(BACKENDS)]}."
+        )
     module, cls_name = spec.split(":")
     cls = getattr(importlib.import_module(module), cls_name)
     if not cls.is_available():
@@ -281,6 +292,144 @@ def _child(backend: Backend, model: MILP, options: SolveOptions, conn: Any) -> N
         conn.close()
 
 
+class ChildSolve:
+    """``backend.solve(model, options)`` running in a child process (see
+    :func:`solve_with_watchdog` for why). Start it, :meth:`poll` it, then take its
+    :meth:`result`; :meth:`kill` stops it early.
+
+    The progress callback and the stop event cannot cross the process boundary and are dropped.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        model: MILP,
+        options: SolveOptions,
+        *,
+        grace: float = 30.0,
+        start_method: str | None = None,
+    ) -> None:
+        import multiprocessing as mp
+
+        if mp.current_process().daemon:
+            from presale_supply.exceptions import SolverError
+
+            raise SolverError(
+                f"{backend.name} runs in a child process, and this process is a daemon, which "
+                "may not start one (Dask workers are daemons by default: start them with "
+                "`distributed.worker.daemon: false`, or use the cpsat solver there)"
+            )
+        # fork is cheap and needs no `if __name__ == "__main__"` guard in the caller's script; a
+        # fresh interpreter (spawn) only when PuLP has already loaded highspy's HiGHS here
+        if start_method is None:
+            start_method = "spawn" if "highspy" in sys.modules else "fork"
+        ctx: Any = mp.get_context(start_method)
+        self._ctx = ctx
+        self.backend = backend
+        self.time_limit = options.time_limit
+        parent, child = ctx.Pipe(duplex=False)
+        self._conn = parent
+        self._t0 = time.perf_counter()
+        child_options = dataclasses.replace(options, progress=None, stop=None)
+        self._proc = ctx.Process(
+            target=_child, args=(backend, model, child_options, child), daemon=True
+        )
+        self._proc.start()
+        child.close()
+        self.deadline = (
+            None
+            if options.time_limit is None
+            else options.time_limit + max(grace, 0.5 * options.time_limit) + 5.0
+        )
+        self._result: RawSolution | None = None
+        self._error: str | None = None
+
+    def poll(self, timeout: float = 0.2) -> bool:
+        """Wait up to ``timeout`` seconds; True once the result (or the failure) is known."""
+        if self._result is not None or self._error is not None:
+            return True
+        if self._conn.poll(timeout):
+            try:
+                kind, payload = self._conn.recv()
+            except EOFError:
+                self._finish_dead()
+                return True
+            if kind == "ok":
+                self._result = payload
+            else:
+                self._error = f"{self.backend.name} failed: {payload}"
+            self._proc.join(1)  # it has sent its result and is exiting; _close kills a laggard
+            self._close()
+            return True
+        if not self._proc.is_alive():
+            self._finish_dead()
+            return True
+        if self.deadline is not None and time.perf_counter() - self._t0 > self.deadline:
+            self.kill(
+                f"{self.backend.name} did not return within {self.deadline:.0f} s of a "
+                f"{self.time_limit:g} s limit; the watchdog stopped it"
+            )
+            return True
+        return False
+
+    def result(self) -> RawSolution:
+        """Wait for the child and return its solution.
+
+        Raises
+        ------
+        SolverError
+            If the solver raised in the child.
+        """
+        while not self.poll(0.2):
+            pass
+        if self._error is not None:
+            from presale_supply.exceptions import SolverError
+
+            raise SolverError(self._error)
+        assert self._result is not None
+        return self._result
+
+    def kill(self, message: str) -> None:
+        """Stop the child now; its result becomes NO_SOLUTION with ``message``."""
+        if self._result is None and self._error is None:
+            self._result = self._without_plan(Status.NO_SOLUTION, message)
+        self._close()
+
+    def _without_plan(self, status: Status, message: str) -> RawSolution:
+        return RawSolution(
+            status,
+            None,
+            None,
+            None,
+            time.perf_counter() - self._t0,
+            self.backend.version(),
+            message,
+        )
+
+    def _finish_dead(self) -> None:
+        self._proc.join(5)
+        self._result = self._without_plan(
+            Status.ERROR,
+            f"the {self.backend.name} solver process died (exit code {self._proc.exitcode}) "
+            "without a result"
+            + (
+                "; it had to be a fresh interpreter because PuLP has loaded highspy in this "
+                "process, and Python then needs the calling script's code under "
+                '`if __name__ == "__main__":`'
+                if self._ctx.get_start_method() == "spawn"
+                else ""
+            ),
+        )
+        self._close()
+
+    def _close(self) -> None:
+        if self._proc.is_alive():
+            self._proc.kill()
+            self._proc.join(5)
+        with contextlib.suppress(OSError):
+            self._conn.close()
+
+
 def solve_with_watchdog(
     backend: Backend, model: MILP, options: SolveOptions, *, grace: float = 30.0
 ) -> RawSolution:
@@ -297,73 +446,18 @@ def solve_with_watchdog(
 
     The progress callback cannot cross the process boundary and is not called; ``log`` still
     streams the solver's log to stderr.
+
+    Raises
+    ------
+    SolverError
+        If the solver raised in the child, or this process is a daemon (which may not start a
+        child process).
     """
-    import multiprocessing as mp
-
-    # fork is cheap and needs no `if __name__ == "__main__"` guard in the caller's script; a
-    # fresh interpreter (spawn) only when PuLP has already loaded highspy's HiGHS here
-    ctx = mp.get_context("spawn") if "highspy" in sys.modules else mp.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    t0 = time.perf_counter()
-    child_options = dataclasses.replace(options, progress=None)
-    proc = ctx.Process(target=_child, args=(backend, model, child_options, child), daemon=True)
-    proc.start()
-    child.close()
-    deadline = (
-        None
-        if options.time_limit is None
-        else options.time_limit + max(grace, 0.5 * options.time_limit) + 5.0
-    )
+    child = ChildSolve(backend, model, options, grace=grace)
     try:
-        while True:
-            if parent.poll(0.2):
-                try:
-                    kind, payload = parent.recv()
-                except EOFError:
-                    break
-                proc.join(10)
-                if kind == "ok":
-                    result: RawSolution = payload
-                    return result
-                from presale_supply.exceptions import SolverError
-
-                raise SolverError(f"{backend.name} failed: {payload}")
-            if not proc.is_alive():
-                break
-            if deadline is not None and time.perf_counter() - t0 > deadline:
-                proc.kill()
-                proc.join(5)
-                return RawSolution(
-                    Status.NO_SOLUTION,
-                    None,
-                    None,
-                    None,
-                    time.perf_counter() - t0,
-                    backend.version(),
-                    f"{backend.name} did not return within {deadline:.0f} s of a "
-                    f"{options.time_limit:g} s limit; the watchdog stopped it",
-                )
+        return child.result()
     finally:
-        if proc.is_alive():
-            proc.kill()
-            proc.join(5)
-        parent.close()
-    return RawSolution(
-        Status.ERROR,
-        None,
-        None,
-        None,
-        time.perf_counter() - t0,
-        backend.version(),
-        f"the {backend.name} solver process died (exit code {proc.exitcode}) without a result"
-        + (
-            "; it had to be a fresh interpreter because PuLP has loaded highspy in this process, "
-            "and Python then needs the calling script's code under "
-            '`if __name__ == "__main__":`'
-            if ctx.get_start_method() == "spawn"
-            else ""
-        ),
-    )
+        child.kill("stopped")
 
 
 def run_backend(backend: Backend, model: MILP, options: SolveOptions) -> RawSolution:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 import time
 from typing import Any
 
@@ -156,7 +157,25 @@ class CpSatBackend(Backend):
                     report(self.wall_time, self.objective_value / oscale, bound)
 
             callback = _Progress()
-        status = solver.solve(cp, callback)
+        watcher = None
+        done = threading.Event()
+        if options.stop is not None:
+            stop = options.stop
+
+            def _watch() -> None:
+                # stop_search only acts on a running search: repeat it until the solve returns
+                while not done.wait(0.05):
+                    if stop.is_set():
+                        solver.stop_search()
+
+            watcher = threading.Thread(target=_watch, daemon=True)
+            watcher.start()
+        try:
+            status = solver.solve(cp, callback)
+        finally:
+            done.set()
+            if watcher is not None:
+                watcher.join()
         seconds = time.perf_counter() - t0
         name = solver.status_name(status)
         mapped = {

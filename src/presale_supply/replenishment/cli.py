@@ -19,9 +19,10 @@ __all__ = ["register"]
 def _solver_args(p: argparse.ArgumentParser, default_limit: float = 60.0) -> None:
     p.add_argument(
         "--solver",
-        default="cpsat",
-        choices=sorted(BACKENDS),
-        help="solver backend (default: cpsat)",
+        default="auto",
+        choices=["auto", *sorted(BACKENDS)],
+        help="solver backend (default: auto = CP-SAT racing SCIP when --threads >= 2, "
+        "CP-SAT alone with 1 thread)",
     )
     p.add_argument(
         "--time-limit",
@@ -180,7 +181,7 @@ def _solve_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         raise InputError(
             "--time-limit must be > 0 seconds.", column="--time-limit", value=args.time_limit
         )
-    log = bool(args.log) or (not args.quiet and args.solver != "cpsat")
+    log = bool(args.log) or (not args.quiet and args.solver not in ("cpsat", "auto"))
     return {
         "solver": args.solver,
         "time_limit": args.time_limit,
@@ -336,6 +337,7 @@ def _cmd_lotsizing(args: argparse.Namespace) -> int:
         "items": inst.shape[0],
         "periods": inst.shape[1],
         "solver": args.solver,
+        "solved_by": result.solver,
         "formulation": result.model_size.get("formulation"),
         "status": result.status.value,
         "objective": result.objective,

@@ -339,7 +339,7 @@ def solver_time_limit(time_limit: float | None, since: float) -> float | None:
 
 def solve(
     problem: Problem,
-    solver: str = "cpsat",
+    solver: str = "auto",
     *,
     time_limit: float | None = 60.0,
     threads: int = 1,
@@ -360,8 +360,15 @@ def solve(
     ----------
     problem : Problem
     solver : str
-        ``"cpsat"`` (default), ``"scip"``, ``"highs"`` (OR-Tools MathOpt), ``"cbc"`` or
-        ``"pulp-highs"`` (PuLP).
+        ``"auto"`` (default), ``"cpsat"``, ``"scip"``, ``"highs"`` (OR-Tools MathOpt),
+        ``"cbc"`` or ``"pulp-highs"`` (PuLP). ``"auto"`` with ``threads >= 2`` and
+        ``formulation="auto"`` is a portfolio: CP-SAT on the aggregate model (``threads - 1``
+        workers, in this process) races SCIP on the facility-location model (one thread, a
+        child process); the first to prove optimality stops the other, and otherwise the
+        result is the better plan with the larger bound (see :func:`portfolio_applies` for
+        when it does not race). ``"auto"`` is CP-SAT otherwise, and SCIP when quantities are
+        continuous. A portfolio result is OPTIMAL when one solver proved its plan optimal, or
+        when the best plan's checked cost meets the other solver's proven bound.
     time_limit, threads, seed, gap, node_limit, work_limit, log, progress
         See :class:`~presale_supply.backends.base.SolveOptions`. ``time_limit`` is a budget for
         the whole call: the time spent building the model is taken out of the solver's limit
@@ -397,7 +404,8 @@ def solve(
     -------
     PlanResult
         Status OPTIMAL only when proven within ``gap``; a run stopped at a limit is FEASIBLE
-        with its gap.
+        with its gap (in a portfolio: unless the other solver's proven bound meets its plan's
+        checked cost, which proves it optimal).
 
     Raises
     ------
@@ -462,6 +470,11 @@ def solve(
         log=log,
         progress=progress,
     )
+    if solver.strip().lower() == "auto" and not problem.policy.integer_quantities:
+        solver = "scip"  # CP-SAT takes integer programs only
+    racing = formulation == "auto" and portfolio_applies(
+        problem, solver, threads, node_limit, work_limit
+    )
     backend = get_backend(solver)
     if not problem.policy.integer_quantities and not getattr(backend, "supports_continuous", True):
         raise InputError(
@@ -484,36 +497,15 @@ def solve(
             problem=problem,
             diagnosis=tuple(findings),
         )
-    if formulation == "auto":
-        formulation = "aggregate" if backend.name == "cpsat" else "facility_location"
-    form = build_formulation(problem, formulation=formulation)
-    m = form.model
-    cut_note = ""
-    if formulation == "aggregate_ls":
-        from presale_supply.replenishment.cuts import separate_ls
-
-        m, stats = separate_ls(problem, form)
-        cut_note = (
-            f"; {int(stats['cuts'])} (l,S) cuts in {int(stats['rounds'])} rounds, LP "
-            f"bound {stats.get('lp_bound_before', 0):,.2f} -> "
-            f"{stats.get('lp_bound_after', 0):,.2f}"
-        )
-    size: dict[str, int | str] = {
-        "formulation": formulation,
-        "variables": m.n_vars,
-        "integer_variables": m.n_integer,
-        "rows": m.n_rows,
-        "nonzeros": len(m.data),
-    }
-    if backend.name == "cpsat":
-        m = dataclasses.replace(m, hint=cover_hint(problem, form))
-    # The limit is the whole call's: building the model (and any cuts) comes out of it.
-    options = dataclasses.replace(options, time_limit=solver_time_limit(time_limit, t0))
-    raw: RawSolution = run_backend(backend, m, options)
+    if racing:
+        raw, form, size, racing = _solve_portfolio(problem, options, t0)
+        cut_note = ""
+    else:
+        raw, form, size, cut_note = _solve_one(problem, backend, formulation, options, t0)
     if not raw.status.has_solution or raw.x is None:
         diag: tuple[str, ...] = ()
         if raw.status is Status.INFEASIBLE and explain:
-            diag = tuple(diagnose(problem, solver, time_limit=min(time_limit or 60.0, 60.0)))
+            diag = tuple(diagnose(problem, backend.name, time_limit=min(time_limit or 60.0, 60.0)))
         return PlanResult(
             status=raw.status if raw.status is not Status.OPTIMAL else Status.ERROR,
             objective=None,
@@ -554,6 +546,16 @@ def solve(
     if status is Status.OPTIMAL and g is not None and g > gap + 1e-9:
         status = Status.FEASIBLE
         message += f"; the solver stopped at a gap of {g:.3%}, above the tolerance {gap:g}"
+    elif (
+        status is Status.FEASIBLE
+        and racing
+        and bound is not None
+        and bound <= objective
+        and g is not None
+        and g <= gap + 1e-9
+    ):
+        status = Status.OPTIMAL
+        message += "; the best plan and the best bound together close the gap"
     return PlanResult(
         status=status,
         objective=objective,
@@ -567,3 +569,193 @@ def solve(
         check=report,
         model_size=size,
     )
+
+
+def _solve_one(
+    problem: Problem, backend: Any, formulation: str, options: SolveOptions, t0: float
+) -> tuple[RawSolution, Formulation, dict[str, int | str], str]:
+    """Build the chosen formulation and solve it with one backend."""
+    if formulation == "auto":
+        formulation = "aggregate" if backend.name == "cpsat" else "facility_location"
+    form = build_formulation(problem, formulation=formulation)
+    m = form.model
+    cut_note = ""
+    if formulation == "aggregate_ls":
+        from presale_supply.replenishment.cuts import separate_ls
+
+        m, stats = separate_ls(problem, form)
+        cut_note = (
+            f"; {int(stats['cuts'])} (l,S) cuts in {int(stats['rounds'])} rounds, LP "
+            f"bound {stats.get('lp_bound_before', 0):,.2f} -> "
+            f"{stats.get('lp_bound_after', 0):,.2f}"
+        )
+    size: dict[str, int | str] = {
+        "formulation": formulation,
+        "variables": m.n_vars,
+        "integer_variables": m.n_integer,
+        "rows": m.n_rows,
+        "nonzeros": len(m.data),
+    }
+    if backend.name == "cpsat":
+        m = dataclasses.replace(m, hint=cover_hint(problem, form))
+    # The limit is the whole call's: building the model (and any cuts) comes out of it.
+    options = dataclasses.replace(options, time_limit=solver_time_limit(options.time_limit, t0))
+    raw: RawSolution = run_backend(backend, m, options)
+    return raw, form, size, cut_note
+
+
+#: The portfolio (``solver="auto"`` with two or more threads) races CP-SAT and SCIP only on
+#: models with at most this many integer variables; larger ones go to CP-SAT alone with every
+#: thread (see ``docs/benchmarks.md`` for the measurements behind it).
+PORTFOLIO_MAX_INTEGERS = 20_000
+
+
+def portfolio_applies(
+    problem: Problem, solver: str, threads: int, node_limit: int | None, work_limit: float | None
+) -> bool:
+    """Whether :func:`solve` races CP-SAT against SCIP: ``solver="auto"``, at least two threads,
+    integer quantities, no reproducible (node or work) limit, SCIP installed, and a process
+    that may fork a child safely: the main thread of a process that is not a daemon (not a
+    default Dask worker, nor a thread pool's worker), on a system with ``fork``."""
+    import importlib
+    import multiprocessing as mp
+    import threading
+
+    from presale_supply.backends.base import BACKENDS
+
+    if solver.strip().lower() != "auto" or threads < 2:
+        return False
+    if not problem.policy.integer_quantities or node_limit is not None or work_limit is not None:
+        return False
+    if mp.current_process().daemon or threading.current_thread() is not threading.main_thread():
+        return False
+    if "fork" not in mp.get_all_start_methods():
+        return False
+    module, cls_name = BACKENDS["scip"].split(":")
+    return bool(getattr(importlib.import_module(module), cls_name).is_available())
+
+
+def _size(form: Formulation, name: str) -> dict[str, int | str]:
+    m = form.model
+    return {
+        "formulation": name,
+        "variables": m.n_vars,
+        "integer_variables": m.n_integer,
+        "rows": m.n_rows,
+        "nonzeros": len(m.data),
+    }
+
+
+#: Statuses whose bound a portfolio keeps (an ERROR's bound is not trusted).
+_BOUND_STATUSES = (Status.OPTIMAL, Status.FEASIBLE, Status.NO_SOLUTION)
+
+
+def _solve_portfolio(
+    problem: Problem, options: SolveOptions, t0: float
+) -> tuple[RawSolution, Formulation, dict[str, int | str], bool]:
+    """CP-SAT on the aggregate model (this process, ``threads - 1`` workers) against SCIP on the
+    facility-location model (a forked child, one thread, no log).
+
+    Returns the combined solution, the formulation its ``x`` belongs to, the model size, and
+    whether a race ran (False: the model was too large and CP-SAT ran alone).
+
+    The combined solution is the plan with the lowest *checked* cost (CP-SAT's on a tie), with
+    the largest bound of the runs that ended OPTIMAL, FEASIBLE or NO_SOLUTION (both models have
+    the problem's optimum, so each such bound is valid; CP-SAT's is left out when it fell back
+    to a floating-point objective). Its status is OPTIMAL when a run proved its plan optimal;
+    :func:`solve` re-checks the gap of the plan it returns against that bound either way.
+    INFEASIBLE only when no run has a plan.
+    """
+    from presale_supply.backends.portfolio import race
+
+    cpsat = get_backend("cpsat")
+    agg = build_formulation(problem, formulation="aggregate")
+    size = _size(agg, "aggregate")
+    m_agg = dataclasses.replace(agg.model, hint=cover_hint(problem, agg))
+    if m_agg.n_integer > PORTFOLIO_MAX_INTEGERS:
+        opts = dataclasses.replace(options, time_limit=solver_time_limit(options.time_limit, t0))
+        raw = run_backend(cpsat, m_agg, opts)
+        note = (
+            f"; portfolio: the model has {m_agg.n_integer:,} integer variables, more than "
+            f"{PORTFOLIO_MAX_INTEGERS:,}, so CP-SAT ran alone with {options.threads} workers"
+        )
+        return dataclasses.replace(raw, message=raw.message + note), agg, size, False
+    scip = get_backend("scip")
+    fl = build_formulation(problem, formulation="facility_location")
+    fl_name = "aggregate" if problem.policy.shortage is Shortage.BACKLOG else "facility_location"
+    limit = solver_time_limit(options.time_limit, t0)
+    cp_opts = dataclasses.replace(options, time_limit=limit, threads=options.threads - 1)
+    scip_opts = dataclasses.replace(options, time_limit=limit, threads=1, log=False)
+    # SCIP's clock starts only once its child has imported and built its model: give it a
+    # little past the limit, then stop it, so that the call keeps to its budget.
+    wait = None if limit is None else max(1.0, 0.05 * limit)
+    cp_raw, scip_raw = race(
+        [(cpsat, m_agg, cp_opts), (scip, fl.model, scip_opts)], wait=wait, start_method="fork"
+    )
+    runs = ((cp_raw, agg, "cpsat/aggregate"), (scip_raw, fl, f"scip/{fl_name}"))
+    parts = "; ".join(
+        f"{name}: {r.status.value}"
+        + (f" {r.objective:,.2f}" if r.objective is not None else "")
+        + (f", bound {r.bound:,.2f}" if r.bound is not None else "")
+        + f" in {r.seconds:.1f} s"
+        + (f" ({r.message})" if r.status is Status.ERROR or (r.x is None and r.message) else "")
+        for r, _, name in runs
+    )
+    solver_name = f"portfolio: {cp_raw.solver} + {scip_raw.solver}"
+    seconds = max(r.seconds for r, _, _ in runs)
+    bounds = [
+        r.bound
+        for r, _, name in runs
+        if r.status in _BOUND_STATUSES
+        and r.bound is not None
+        and math.isfinite(r.bound)
+        and not (name.startswith("cpsat") and "floating-point objective" in r.message)
+    ]
+    # every plan is checked; the cheapest that passes is kept
+    checked: list[tuple[float, int, RawSolution, Formulation, str]] = []
+    failed: list[str] = []
+    violations: list[str] = []
+    for order, (r, form, name) in enumerate(runs):
+        if not r.status.has_solution or r.x is None:
+            continue
+        report = check_plan(problem, extract_plan(problem, form, r.x))
+        if report.ok:
+            checked.append((float(report.costs["total"]), order, r, form, name))
+        else:
+            failed.append(
+                f"{name}'s plan failed the independent check ({len(report.violations)} "
+                "violations) and was set aside"
+            )
+            violations.extend(report.violations)
+    if not checked:
+        if failed:
+            raise PlanCheckError("; ".join(failed) + "; no plan is returned.", violations)
+        infeasible = [r for r, _, _ in runs if r.status is Status.INFEASIBLE]
+        if infeasible:
+            status = Status.INFEASIBLE
+        elif all(r.status is Status.ERROR for r, _, _ in runs):
+            status = Status.ERROR
+        else:
+            status = Status.NO_SOLUTION
+        best_bound = max(bounds) if bounds and status is not Status.INFEASIBLE else None
+        raw = RawSolution(status, None, None, best_bound, seconds, solver_name, parts)
+        return raw, agg, size, True
+    cost, _, best, form, name = min(checked, key=lambda c: (c[0], c[1]))
+    bound = max(bounds) if bounds else None
+    notes = [f"portfolio, plan from {name}", parts, *failed]
+    if bound is not None and bound > cost + 1e-6 * max(1.0, abs(cost)):
+        valid = [b for b in bounds if b <= cost + 1e-6 * max(1.0, abs(cost))]
+        notes.append(
+            f"the solvers' bounds are inconsistent (largest {bound:,.2f} above the plan's "
+            f"checked cost {cost:,.2f}); the largest bound not above it is kept"
+        )
+        bound = max(valid) if valid else None
+    if any(r.status is Status.INFEASIBLE for r, _, _ in runs):
+        notes.append("one solver reported the problem infeasible, but the plan passes the check")
+    status = (
+        Status.OPTIMAL if any(r.status is Status.OPTIMAL for r, _, _ in runs) else Status.FEASIBLE
+    )
+    if name.startswith("scip"):
+        size = _size(fl, fl_name)
+    raw = RawSolution(status, best.x, best.objective, bound, seconds, solver_name, "; ".join(notes))
+    return raw, form, size, True

@@ -81,9 +81,9 @@ def register(sub: Any) -> None:
     p.add_argument("--no-sla", action="store_true", help="leave out the SLA check")
     p.add_argument(
         "--solver",
-        default="cpsat",
-        choices=sorted(BACKENDS),
-        help="solver backend (default: cpsat)",
+        default="auto",
+        choices=["auto", *sorted(BACKENDS)],
+        help="solver backend (default: auto, see docs/model.md)",
     )
     p.add_argument(
         "--time-limit",

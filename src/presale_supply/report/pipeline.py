@@ -142,7 +142,7 @@ class _BackgroundForecast:
 def problem_report(
     problem: Any,
     *,
-    solver: str = "cpsat",
+    solver: str = "auto",
     time_limit: float = 20.0,
     threads: int = 2,
     seed: int = 0,
@@ -238,7 +238,7 @@ def example_report(
     seed: int = 0,
     *,
     n_skus: int | None = None,
-    solver: str = "cpsat",
+    solver: str = "auto",
     time_limit: float = 20.0,
     forecast: bool = True,
     forecast_timeout: float = 30.0,

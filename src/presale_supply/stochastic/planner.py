@@ -474,6 +474,7 @@ def solve_stochastic(
         deterministic plan.
     solver : str
         Any planner backend; CVaR needs an LP-based one (``"highs"``, ``"scip"``, ``"cbc"``).
+        ``"auto"``: CP-SAT, or HiGHS when ``risk`` asks for CVaR.
     stage : int
         Last round decided now (0: the lock round).
     fixed : dict, optional
@@ -515,6 +516,8 @@ def solve_stochastic(
     t0 = time.perf_counter()
     _check_numbers(problem, stage, time_limit, threads, seed, gap)
     risk = risk or Risk()
+    if solver.strip().lower() == "auto":
+        solver = "highs" if risk.cvar_weight > 0 else "cpsat"
     validate_fixed(problem, fixed)
     couples = risk.cvar_weight > 0
     if decompose is None:
