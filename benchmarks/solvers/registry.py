@@ -147,8 +147,13 @@ def select(pattern: str) -> Iterator[str]:
             yield part
         elif part.startswith("campaign:") and part[len("campaign:") :].isdigit():
             yield part  # any generated size, not only the registered ones
+        elif part.endswith("-cont") and part.removesuffix("-cont") in names:
+            yield part  # a Trigeiro file with continuous quantities, as in the literature
         else:
             matched = [n for n in names if n.startswith(part)]
             if not matched:
-                raise SystemExit(f"no instance matches {part!r}; known: {', '.join(names)}")
+                raise SystemExit(
+                    f"no instance matches {part!r}; known: {', '.join(names)} "
+                    "(add -cont to a trigeiro: name for continuous quantities)"
+                )
             yield from matched

@@ -105,6 +105,10 @@ def test_select_exact_names_do_not_pick_longer_ones() -> None:
     assert list(select("campaign:20")) == ["campaign:20"]
     assert list(select("campaign:200")) == ["campaign:200"]
     assert list(select("campaign:50,campaign:1000")) == ["campaign:50", "campaign:1000"]
+    assert list(select("trigeiro:G21-cont")) == ["trigeiro:G21-cont"]
+    assert list(select("trigeiro:G30-unit-cont")) == ["trigeiro:G30-unit-cont"]
+    with pytest.raises(SystemExit, match="add -cont"):
+        list(select("trigeiro:NOPE-cont"))
 
 
 def test_summary_counts_each_configuration_against_the_baseline() -> None:

@@ -158,6 +158,60 @@ def test_cbc_zero_cost_problem() -> None:
     assert res.objective == 0.0
 
 
+# CBC's closing lines when its time limit ran out in pre-processing (seen on a 625-SKU
+# campaign subproblem with a limit of 11.5 s): the claim is not a proof.
+_CBC_PREPROCESS_TIMEOUT = """Continuous objective value is -3.36234e+08 - 10.16 seconds
+Cgl0000I Cut generators found to be infeasible! (or unbounded)
+Pre-processing says infeasible or unbounded
+Option for printingOptions changed from normal to all
+Total time (CPU seconds):       12.56   (Wallclock seconds):       12.93
+"""
+
+
+def test_cbc_log_parse_reads_wallclock_and_preprocessing_claim() -> None:
+    from presale_supply.backends.pulp import parse_cbc_log
+
+    info = parse_cbc_log(_CBC_PREPROCESS_TIMEOUT)
+    assert info["wallclock"] == pytest.approx(12.93)
+    assert info["preprocessing_infeasible"] is True
+    assert info["result"] == "" and info["bound"] is None
+    assert parse_cbc_log("Result - Optimal solution found\n")["preprocessing_infeasible"] is False
+
+
+@pytest.mark.parametrize(
+    ("time_limit", "expected"),
+    [(11.5, Status.NO_SOLUTION), (60.0, Status.INFEASIBLE), (None, Status.INFEASIBLE)],
+)
+def test_cbc_infeasible_claim_at_the_time_limit_is_not_a_proof(
+    time_limit: float | None, expected: Status
+) -> None:
+    import pulp
+
+    from presale_supply.backends.pulp import cbc_status, parse_cbc_log
+
+    info = parse_cbc_log(_CBC_PREPROCESS_TIMEOUT)
+    status, note = cbc_status(pulp.LpSolutionInfeasible, pulp.LpStatusInfeasible, info, time_limit)
+    assert status is expected
+    assert ("not taken as a proof" in note) == (expected is Status.NO_SOLUTION)
+
+
+def test_cbc_status_maps_pulp_statuses() -> None:
+    import pulp
+
+    from presale_supply.backends.pulp import cbc_status
+
+    info = {"result": "Stopped on time limit", "wallclock": 60.0}
+    assert cbc_status(pulp.LpSolutionIntegerFeasible, 1, info, 60.0)[0] is Status.FEASIBLE
+    assert cbc_status(pulp.LpSolutionNoSolutionFound, 0, info, 60.0)[0] is Status.NO_SOLUTION
+    opt = {"result": "Optimal solution found"}
+    assert cbc_status(pulp.LpSolutionOptimal, pulp.LpStatusOptimal, opt, 60.0)[0] is (
+        Status.OPTIMAL
+    )
+    # a proof of infeasibility without the pre-processing claim stays a proof
+    inf = {"result": "Linear relaxation infeasible", "wallclock": 60.0}
+    assert cbc_status(pulp.LpSolutionInfeasible, -1, inf, 60.0)[0] is Status.INFEASIBLE
+
+
 def test_zero_cost_problem_other_backends() -> None:
     problem = lot_sizing([[3, 0, 2]], holding=[0.0], setup_cost=[0.0])
     for backend in ("cpsat", "scip"):

@@ -6,6 +6,11 @@ maps HiGHS's "unbounded or infeasible" to "Infeasible". PuLP does not expose CBC
 writes its log to a file that is parsed for the lower bound. For HiGHS the live ``highspy.Highs``
 object is read (``mip_dual_bound``). No thread count is passed to HiGHS: its thread pool is fixed
 by the first run in a process and a later, different count makes it return without solving.
+
+CBC 2.10 says "Pre-processing says infeasible or unbounded" when its time limit runs out during
+pre-processing, on models that have plans (seen on a 625-SKU campaign subproblem whose root LP
+took most of the limit). Such a claim, made when the limit has run out, is reported as
+``NO_SOLUTION``, not as a proof of infeasibility.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from presale_supply.backends.base import Backend, RawSolution, SolveOptions, Sta
 from presale_supply.exceptions import SolverError
 from presale_supply.milp import MILP
 
-__all__ = ["CbcBackend", "PulpHighsBackend", "parse_cbc_log"]
+__all__ = ["CbcBackend", "PulpHighsBackend", "cbc_status", "parse_cbc_log"]
 
 
 def _build(model: MILP) -> tuple[Any, list[Any]]:
@@ -87,9 +92,17 @@ def parse_cbc_log(text: str) -> dict[str, Any]:
     Returns
     -------
     dict
-        Keys ``result`` (str), ``objective`` and ``bound`` (float or None).
+        Keys ``result`` (str), ``objective`` and ``bound`` (float or None),
+        ``wallclock`` (CBC's total wall-clock seconds, float or None) and
+        ``preprocessing_infeasible`` (bool: pre-processing claimed infeasibility).
     """
-    out: dict[str, Any] = {"result": "", "objective": None, "bound": None}
+    out: dict[str, Any] = {
+        "result": "",
+        "objective": None,
+        "bound": None,
+        "wallclock": None,
+        "preprocessing_infeasible": "Pre-processing says infeasible" in text,
+    }
     m = re.findall(r"^Result - (.+)$", text, flags=re.M)
     if m:
         out["result"] = m[-1].strip()
@@ -99,7 +112,61 @@ def parse_cbc_log(text: str) -> dict[str, Any]:
     m = re.findall(r"^Lower bound:\s+([-+0-9.eE]+)", text, flags=re.M)
     if m:
         out["bound"] = float(m[-1])
+    m = re.findall(r"\(Wallclock seconds\):\s+([0-9.eE+]+)", text)
+    if m:
+        out["wallclock"] = float(m[-1])
     return out
+
+
+def cbc_status(
+    sol_status: int, lp_status: int, info: dict[str, Any], time_limit: float | None
+) -> tuple[Status, str]:
+    """Our status for a CBC run, from PuLP's two statuses and the parsed log.
+
+    Parameters
+    ----------
+    sol_status, lp_status : int
+        PuLP's ``prob.sol_status`` and ``prob.status`` after the solve.
+    info : dict
+        :func:`parse_cbc_log`'s result.
+    time_limit : float or None
+        The limit CBC was given, in seconds.
+
+    Returns
+    -------
+    tuple of (Status, str)
+        The status and a note for the message ("" when there is nothing to add).
+    """
+    import pulp
+
+    result = info["result"].lower()
+    if (
+        sol_status == pulp.LpSolutionOptimal
+        and lp_status == pulp.LpStatusOptimal
+        and ("optimal" in result or not result)
+    ):
+        return Status.OPTIMAL, ""
+    if sol_status in (pulp.LpSolutionIntegerFeasible, pulp.LpSolutionOptimal):
+        return Status.FEASIBLE, ""
+    if sol_status == pulp.LpSolutionInfeasible or lp_status == pulp.LpStatusInfeasible:
+        spent = info.get("wallclock")
+        if (
+            info.get("preprocessing_infeasible")
+            and time_limit is not None
+            and spent is not None
+            and spent >= 0.95 * time_limit
+        ):
+            return Status.NO_SOLUTION, (
+                f"pre-processing said infeasible as the time limit ran out ({spent:.1f} s of "
+                f"{time_limit:.1f} s); CBC 2.10 says so when the limit interrupts "
+                "pre-processing, so it is not taken as a proof"
+            )
+        return Status.INFEASIBLE, ""
+    if sol_status == pulp.LpSolutionUnbounded or lp_status == pulp.LpStatusUnbounded:
+        return Status.UNBOUNDED, ""
+    if "stopped" in result:
+        return Status.NO_SOLUTION, ""
+    return Status.ERROR, ""
 
 
 class CbcBackend(Backend):
@@ -140,24 +207,7 @@ class CbcBackend(Backend):
             log = log_path.read_text(errors="replace") if log_path.exists() else ""
         seconds = time.perf_counter() - t0
         info = parse_cbc_log(log)
-        sol = prob.sol_status
-        result = info["result"].lower()
-        if (
-            sol == pulp.LpSolutionOptimal
-            and prob.status == pulp.LpStatusOptimal
-            and ("optimal" in result or not result)
-        ):
-            status = Status.OPTIMAL
-        elif sol in (pulp.LpSolutionIntegerFeasible, pulp.LpSolutionOptimal):
-            status = Status.FEASIBLE
-        elif sol == pulp.LpSolutionInfeasible or prob.status == pulp.LpStatusInfeasible:
-            status = Status.INFEASIBLE
-        elif sol == pulp.LpSolutionUnbounded or prob.status == pulp.LpStatusUnbounded:
-            status = Status.UNBOUNDED
-        elif "stopped" in result:
-            status = Status.NO_SOLUTION
-        else:
-            status = Status.ERROR
+        status, note = cbc_status(prob.sol_status, prob.status, info, options.time_limit)
         x = obj = bound = None
         if status.has_solution:
             x = _values(xs)
@@ -167,6 +217,8 @@ class CbcBackend(Backend):
             if status is Status.OPTIMAL and bound is None:
                 bound = obj
         message = f"CBC: {info['result'] or pulp.LpStatus[prob.status]}"
+        if note:
+            message += f"; {note}"
         return RawSolution(status, x, obj, bound, seconds, self.version(), message)
 
 
