@@ -167,6 +167,7 @@ def test_cli_lotsizing_json_stdout_is_clean() -> None:
     out = json.loads(proc.stdout)  # the HiGHS banner and log must not reach stdout
     assert out["status"] == "OPTIMAL"
     assert abs(out["objective"] - 37721) < 1e-6
+    assert out["solver"] == "pulp-highs" and out["solved_by"].startswith("pulp-highs (")
 
 
 def test_every_policy_key_round_trips_through_campaign_toml(tmp_path: Path) -> None:

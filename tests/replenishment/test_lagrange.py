@@ -28,7 +28,7 @@ from presale_supply.replenishment.lagrange import (
 )
 from presale_supply.replenishment.plan import PlanResult
 
-from .helpers import presale_problem, run
+from .helpers import presale_problem, require_backend, run
 
 T = 8  # the helpers' short campaign: 2 + 3 + 2 + 1 days
 TOL = 1e-6
@@ -262,3 +262,19 @@ def test_large_coupled_problems_use_the_lagrangian_by_default(
     assert lagrange.lagrangian_by_default(p)
     assert "Lagrangian decomposition" in run(p, "cpsat", time_limit=30).message
     assert "Lagrangian" not in run(p, "cpsat", time_limit=30, decompose=False).message
+
+
+def test_auto_with_continuous_quantities_uses_scip_in_the_decomposition() -> None:
+    """``solver="auto"`` is resolved before the dispatch: with continuous quantities the
+    Lagrangian's subproblems go to SCIP, not to CP-SAT (which takes integer programs only)."""
+    require_backend("scip")
+    purchase, _ = _free_usage(0)
+    p = _problem(
+        0,
+        pack=[1, 1, 1, 1],
+        policy=Policy(budget=round(0.8 * purchase, 2), integer_quantities=False),
+    )
+    res = run(p, "auto", time_limit=30, decompose=True)
+    assert res.solver.startswith("scip"), res.solver
+    assert res.status.has_solution, res.message
+    assert "CP-SAT solves integer programs only" not in res.message

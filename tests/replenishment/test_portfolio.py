@@ -123,18 +123,37 @@ def test_an_in_process_solver_that_raises_leaves_the_child_to_solve_it() -> None
     _no_children_left()
 
 
-def test_a_child_still_running_after_the_wait_is_stopped() -> None:
+def test_a_child_still_running_after_its_deadline_and_the_wait_is_stopped() -> None:
+    """_Waits ignores the deadline (a solver that overruns): the race stops it at the deadline
+    plus ``wait``, not at its 30 s limit."""
     t0 = time.perf_counter()
+    deadline = time.monotonic() + 1.0
     first, child = race(
         [
             (_Waits(), _tiny(), SolveOptions(time_limit=0.2)),
-            (_Waits(), _tiny(), SolveOptions(time_limit=30)),
+            (_Waits(), _tiny(), SolveOptions(time_limit=30, deadline=deadline)),
         ],
         wait=0.5,
     )
+    took = time.perf_counter() - t0
     assert first.status is Status.FEASIBLE
     assert child.status is Status.NO_SOLUTION and "time was up" in child.message
-    assert time.perf_counter() - t0 < 10
+    assert 1.0 <= took < 10  # waited for the deadline, then stopped the child
+    _no_children_left()
+
+
+def test_an_early_failure_in_process_leaves_the_child_its_whole_time() -> None:
+    """CP-SAT failing at once (e.g. coefficients it cannot scale) must not cut the child short:
+    ``wait`` counts from the child's own deadline, not from the first entry's return."""
+    first, child = race(
+        [
+            (_Raises(), _tiny(), SolveOptions()),
+            (_Proves(2.0), _tiny(), SolveOptions(time_limit=20)),
+        ],
+        wait=1.0,
+    )
+    assert first.status is Status.ERROR
+    assert child.status is Status.OPTIMAL
     _no_children_left()
 
 
@@ -330,30 +349,137 @@ def test_a_zero_cost_plan_is_the_best_plan() -> None:
 
 
 def test_an_infeasible_problem_through_the_portfolio() -> None:
+    """Lot sizing must meet demand: 125 units in 3 periods of 30 cannot be made. The pre-check
+    (lock against capacity) does not see this, so the race itself must say INFEASIBLE."""
     require_backend("scip")
-    # the lock needs 30% of 8 x 200 units in round 1 from a supplier that makes 10 a day
-    p = presale_problem(
-        demand=np.full((1, 8), 200, dtype=int), sku_supplier=[0], capacity=[10.0], lead=[1]
-    )
+    p = lot_sizing([[5, 60, 60]], holding=[1.0], setup_cost=[10.0], capacity=30.0)
     res = run(p, "auto", threads=2, time_limit=30)
-    assert res.status is Status.INFEASIBLE
+    assert res.solver.startswith("portfolio"), res.solver
+    assert res.status is Status.INFEASIBLE, res.message
     assert res.objective is None
+
+
+def test_a_floating_point_objective_is_optimal_only_with_a_bound() -> None:
+    """A holding cost of 1/997 is not whole at any power of ten, so CP-SAT uses its
+    floating-point objective: an OPTIMAL result must still come with a bound and a zero gap."""
+    require_backend("scip")
+    p = lot_sizing([[5, 0, 7, 3]], holding=[1 / 997], setup_cost=[10.0])
+    res = run(p, "auto", threads=2, time_limit=30)
+    assert res.solver.startswith("portfolio")
+    assert res.status is Status.OPTIMAL, res.message
+    assert res.bound is not None and res.gap is not None and res.gap <= 1e-6
+    ref = run(p, "scip", time_limit=30)
+    assert res.objective == pytest.approx(ref.objective, rel=1e-9, abs=1e-9)
+
+
+def test_a_bound_from_a_run_whose_plan_fails_the_check_is_not_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CP-SAT claims OPTIMAL with a plan the checker rejects: SCIP's plan is returned, and
+    neither CP-SAT's claim nor its bound may certify it."""
+    require_backend("scip")
+    import presale_supply.backends.portfolio as portfolio
+
+    p = _campaign(0)
+    real = portfolio.race
+
+    def fake(entries: Any, **kw: Any) -> list[RawSolution]:
+        cp, sc = real(entries, **kw)
+        assert cp.x is not None and sc.objective is not None
+        bad = np.full_like(cp.x, 1e6)  # far over every capacity
+        cp = dataclasses.replace(cp, status=Status.OPTIMAL, x=bad, bound=sc.objective)
+        sc = dataclasses.replace(sc, status=Status.FEASIBLE, bound=sc.objective - 5.0)
+        return [cp, sc]
+
+    monkeypatch.setattr(portfolio, "race", fake)
+    res = run(p, "auto", threads=2, time_limit=30)
+    assert res.status is Status.FEASIBLE, res.message
+    assert "set aside with its bound" in res.message
+    assert res.objective is not None and res.bound == pytest.approx(res.objective - 5.0)
+
+
+def test_above_the_size_limit_cpsat_runs_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    require_backend("scip")
+    monkeypatch.setattr(solve_mod, "PORTFOLIO_MAX_INTEGERS", 0)
+    res = run(_campaign(0), "auto", threads=2, time_limit=30)
+    assert "so CP-SAT ran alone with 2 workers" in res.message
+    assert res.status is Status.OPTIMAL
+
+
+def test_a_named_formulation_means_no_race() -> None:
+    require_backend("scip")
+    res = run(_campaign(0), "auto", threads=2, time_limit=30, formulation="facility_location")
+    assert not res.solver.startswith("portfolio")
+    assert res.model_size["formulation"] == "facility_location"
+
+
+def test_auto_with_continuous_quantities_is_scip() -> None:
+    require_backend("scip")
+    p = lot_sizing([[5, 0, 7, 3]], holding=[1.0], setup_cost=[10.0])
+    p = dataclasses.replace(p, policy=dataclasses.replace(p.policy, integer_quantities=False))
+    res = run(p, "auto", threads=2, time_limit=30)
+    assert res.solver.startswith("scip"), res.solver
+    assert res.status is Status.OPTIMAL
+    assert solve_mod.resolve_auto(p, "auto") == "scip"
+    assert solve_mod.resolve_auto(p, "highs") == "highs"
+
+
+def test_a_worker_thread_does_not_race() -> None:
+    require_backend("scip")
+    import threading
+
+    p = _campaign(0)
+    seen: list[bool] = []
+    th = threading.Thread(
+        target=lambda: seen.append(solve_mod.portfolio_applies(p, "auto", 2, None, None))
+    )
+    th.start()
+    th.join()
+    assert seen == [False]
 
 
 def test_the_portfolio_keeps_to_its_time_budget() -> None:
     """Lot sizing that neither solver settles within 3 s: the call ends near its budget."""
     require_backend("scip")
     rng = np.random.default_rng(7)
-    n, t = 12, 15
+    n, t = 20, 20  # about a 1% gap for both solvers at 3 s (measured)
     demand = rng.integers(0, 120, size=(n, t))
     p = lot_sizing(
         demand,
         holding=rng.uniform(1, 5, n).round(1).tolist(),
         setup_cost=rng.uniform(200, 900, n).round().tolist(),
-        capacity=float(demand.sum() / t * 1.6),
-        setup_time=rng.uniform(10, 40, n).round().tolist(),
+        capacity=float(demand.sum() / t * 1.3),
+        setup_time=rng.uniform(3, 10, n).round().tolist(),
     )
     t0 = time.perf_counter()
     res = run(p, "auto", threads=2, time_limit=3)
-    assert time.perf_counter() - t0 < 3 + 4  # the limit, SCIP's 1 s wait, some slack
+    # one deadline for both solvers (3.1 s measured); SCIP's 1 s wait and some slack on top
+    assert time.perf_counter() - t0 < 3 + 3
     assert res.solver.startswith("portfolio")
+    assert res.status is Status.FEASIBLE, res.message  # the limit was what stopped it
+
+
+def test_a_decomposed_campaign_says_which_plans_the_portfolio_kept() -> None:
+    require_backend("scip")
+    from presale_supply.datasets import ExampleParams, example_campaign
+
+    p = example_campaign(0, ExampleParams(n_skus=16)).to_problem()
+    res = run(p, "auto", threads=2, time_limit=30)
+    assert res.solver.startswith("portfolio")
+    assert "portfolio plans kept: " in res.message, res.message
+    kept = res.message.split("portfolio plans kept: ")[1].split(";")[0]
+    total = sum(int(part.split(" for ")[1].split()[0]) for part in kept.split(", "))
+    assert total == res.model_size["subproblems"]
+    forms = str(res.model_size["formulation"]).split("+")
+    assert sorted(forms) == sorted(
+        {part.split(" for ")[0].split("/")[1] for part in kept.split(", ")}
+    )
+
+
+def test_a_deadline_cuts_the_solver_clock() -> None:
+    assert SolveOptions(time_limit=30).solver_seconds() == 30
+    soon = SolveOptions(time_limit=30, deadline=time.monotonic() + 2.0).solver_seconds()
+    assert soon is not None and 1.0 < soon <= 2.0
+    past = SolveOptions(time_limit=30, deadline=time.monotonic() - 5.0).solver_seconds()
+    assert past == 0.05  # still a positive limit: the solver returns what it has
+    assert SolveOptions(time_limit=None, deadline=time.monotonic() + 3.0).solver_seconds() <= 3.0

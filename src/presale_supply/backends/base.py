@@ -100,6 +100,11 @@ class SolveOptions:
     stop : threading.Event, optional
         When set by another thread, the solve ends early and returns what it has (CP-SAT only;
         used by the portfolio, :mod:`presale_supply.backends.portfolio`).
+    deadline : float, optional
+        A ``time.monotonic()`` instant the solve should end by: the solver's clock gets the
+        smaller of ``time_limit`` and the time left until then, measured just before the
+        solver starts, so the backend's own model building comes out of it (CP-SAT and the
+        MathOpt backends; the monotonic clock is shared with forked child processes).
     """
 
     time_limit: float | None = 60.0
@@ -111,6 +116,15 @@ class SolveOptions:
     log: bool = False
     progress: ProgressCallback | None = None
     stop: threading.Event | None = None
+    deadline: float | None = None
+
+    def solver_seconds(self) -> float | None:
+        """The limit to give the solver now: ``time_limit``, cut to what is left until
+        ``deadline`` (at least 0.05 s, so that the solver still returns what it has)."""
+        if self.deadline is None:
+            return self.time_limit
+        left = max(0.05, self.deadline - time.monotonic())
+        return left if self.time_limit is None else min(self.time_limit, left)
 
     def __post_init__(self) -> None:
         if self.time_limit is not None and not self.time_limit > 0:
@@ -334,7 +348,12 @@ class ChildSolve:
         self._proc = ctx.Process(
             target=_child, args=(backend, model, child_options, child), daemon=True
         )
-        self._proc.start()
+        try:
+            self._proc.start()
+        except BaseException:
+            parent.close()
+            child.close()
+            raise
         child.close()
         self.deadline = (
             None

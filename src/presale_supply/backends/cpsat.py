@@ -133,8 +133,9 @@ class CpSatBackend(Backend):
 
         solver = cp_model.CpSolver()
         p = solver.parameters
-        if options.time_limit is not None:
-            p.max_time_in_seconds = float(options.time_limit)
+        seconds = options.solver_seconds()
+        if seconds is not None:
+            p.max_time_in_seconds = float(seconds)
         if options.work_limit is not None:
             p.max_deterministic_time = float(options.work_limit)
         p.num_workers = int(options.threads)

@@ -70,8 +70,9 @@ class _MathOptBackend(Backend):
             "absolute_gap_tolerance": 1e-9,
             "enable_output": bool(options.log),
         }
-        if options.time_limit is not None:
-            params["time_limit"] = dt.timedelta(seconds=float(options.time_limit))
+        seconds = options.solver_seconds()
+        if seconds is not None:
+            params["time_limit"] = dt.timedelta(seconds=float(seconds))
         if options.node_limit is not None:
             params["node_limit"] = int(options.node_limit)
         if self.pass_threads:

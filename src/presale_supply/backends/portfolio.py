@@ -61,9 +61,10 @@ def race(
         split the threads the caller may use between them. The first entry's ``stop`` option
         is replaced by the race's own.
     wait : float, optional
-        Once the first entry has returned without settling the problem, wait at most this many
-        seconds more for the children, then stop them (None: until each child returns or its
-        watchdog deadline passes).
+        Once the first entry has returned without settling the problem, wait for the children
+        until their own time is up (their ``deadline`` option, else their ``time_limit``
+        counted from the start of the race) and at most this many seconds more, then stop
+        them (None: until each child returns or its watchdog deadline passes).
     grace : float
         Seconds a child may overrun its time limit before its watchdog kills it (see
         :func:`~presale_supply.backends.base.solve_with_watchdog`).
@@ -76,34 +77,53 @@ def race(
     list of RawSolution
         In the order of ``entries``. An entry stopped because another settled the problem
         keeps what it had (CP-SAT) or is NO_SOLUTION saying so (a killed child); an entry whose
-        solver raised is ERROR with the solver's words. No child process outlives the call.
+        solver raised, or whose child process could not start, is ERROR with the reason. No
+        child process outlives the call.
+
+    Raises
+    ------
+    ValueError
+        If ``entries`` is empty.
     """
     if not entries:
         raise ValueError("race needs at least one entry")
     stop = threading.Event()
     halt = threading.Event()
     t0 = time.perf_counter()
-    children: list[ChildSolve] = []
+    m0 = time.monotonic()
+    children: list[ChildSolve | None] = []
     results: list[RawSolution | None] = []
     watcher: threading.Thread | None = None
     backend0, model0, options0 = entries[0]
+
+    def finish(child: ChildSolve, why: str) -> RawSolution:
+        """The child's result if it has one already, else stop it and say ``why``."""
+        try:
+            if child.poll(0):
+                return child.result()
+        except Exception as exc:  # a failing child is a result, not a crash
+            return _error(child.backend, time.perf_counter() - t0, exc)
+        child.kill(f"{child.backend.name} stopped after {time.perf_counter() - t0:.1f} s: {why}")
+        return child.result()
 
     def settle(winner: int) -> None:
         """Entry ``winner`` (0: the in-process one) settled the problem: stop the rest."""
         stop.set()
         name = entries[winner][0].name
         for k, child in enumerate(children):
-            if k + 1 != winner and results[k] is None:
-                child.kill(
-                    f"{child.backend.name} stopped after {time.perf_counter() - t0:.1f} s: "
-                    f"{name} settled the problem first"
-                )
-                results[k] = child.result()
+            if k + 1 != winner and results[k] is None and child is not None:
+                results[k] = finish(child, f"{name} settled the problem first")
+
+    def end_of(options: SolveOptions) -> float | None:
+        """When a child's own time is up, on the monotonic clock (None: no limit)."""
+        if options.deadline is not None:
+            return options.deadline
+        return None if options.time_limit is None else m0 + options.time_limit
 
     def watch() -> None:
         while not halt.is_set() and any(r is None for r in results):
             for k, child in enumerate(children):
-                if results[k] is not None:
+                if results[k] is not None or child is None:
                     continue
                 try:
                     if not child.poll(0.05):
@@ -117,8 +137,12 @@ def race(
 
     try:
         for b, m, o in entries[1:]:
-            children.append(ChildSolve(b, m, o, grace=grace, start_method=start_method))
-            results.append(None)
+            try:
+                children.append(ChildSolve(b, m, o, grace=grace, start_method=start_method))
+                results.append(None)
+            except OSError as exc:  # no process could be started (memory, process limits)
+                children.append(None)
+                results.append(_error(b, time.perf_counter() - t0, exc))
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
         try:
@@ -130,7 +154,12 @@ def race(
             watcher.join()
             settle(0)
         elif wait is not None:
-            watcher.join(wait)
+            ends = [end_of(o) for _, _, o in entries[1:]]
+            if any(e is None for e in ends):
+                watcher.join()
+            else:
+                until = max(e for e in ends if e is not None) + wait
+                watcher.join(max(0.0, until - time.monotonic()))
         else:
             watcher.join()
     finally:
@@ -138,12 +167,8 @@ def race(
         if watcher is not None:
             watcher.join()
         for k, child in enumerate(children):
-            if results[k] is None:
-                child.kill(
-                    f"{child.backend.name} stopped after {time.perf_counter() - t0:.1f} s: "
-                    "its time was up"
-                )
-                results[k] = child.result()
+            if results[k] is None and child is not None:
+                results[k] = finish(child, "its time was up")
     out = [first]
     for res in results:
         assert res is not None

@@ -22,7 +22,8 @@ def _solver_args(p: argparse.ArgumentParser, default_limit: float = 60.0) -> Non
         default="auto",
         choices=["auto", *sorted(BACKENDS)],
         help="solver backend (default: auto = CP-SAT racing SCIP when --threads >= 2, "
-        "CP-SAT alone with 1 thread)",
+        "CP-SAT alone with 1 thread or on a model of more than 20,000 integer variables, "
+        "SCIP with continuous quantities; see docs/model.md)",
     )
     p.add_argument(
         "--time-limit",
@@ -120,7 +121,9 @@ def register(sub: Any) -> None:
         description="Solve a Trigeiro-format capacitated lot-sizing file as a "
         "special case of the planner (no lock, no buffer, no shortage).",
     )
-    p.add_argument("file", help="a Trigeiro-format .DAT file (see docs/model.md)")
+    p.add_argument(
+        "file", help="a Trigeiro-format .DAT file (format: presale_supply.lotsizing.read_trigeiro)"
+    )
     p.add_argument(
         "--unit-times",
         action="store_true",
@@ -344,6 +347,7 @@ def _cmd_lotsizing(args: argparse.Namespace) -> int:
         "bound": result.bound,
         "gap": result.gap,
         "seconds": round(result.seconds, 3),
+        "message": result.message,
     }
     if args.json:
         print(json.dumps(out))

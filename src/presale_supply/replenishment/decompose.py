@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -107,6 +108,10 @@ def split_by_supplier(problem: Problem) -> list[tuple[int, np.ndarray, Problem]]
     return out
 
 
+def _count(k: int, word: str) -> str:
+    return f"{k} {word}" + ("" if k == 1 else "s")
+
+
 def solve_by_supplier(
     problem: Problem,
     solve_one: Callable[..., PlanResult],
@@ -142,10 +147,12 @@ def solve_by_supplier(
     parts = split_by_supplier(problem)
     n_total = len(problem.skus)
     N, T, R = n_total, problem.n_days, len(problem.rounds)
-    units = np.zeros((N, R), dtype=np.int64)
-    sold = np.zeros((N, T), dtype=np.int64)
-    on_hand = np.zeros((N, T), dtype=np.int64)
-    backlog = np.zeros((N, T), dtype=np.int64)
+    # whole units, or continuous quantities kept as they are
+    dt: Any = np.int64 if problem.policy.integer_quantities else float
+    units = np.zeros((N, R), dtype=dt)
+    sold = np.zeros((N, T), dtype=dt)
+    on_hand = np.zeros((N, T), dtype=dt)
+    backlog = np.zeros((N, T), dtype=dt)
     prod: list[tuple[np.ndarray, ...]] = []
     statuses: list[Status] = []
     bounds: list[float | None] = []
@@ -157,6 +164,7 @@ def solve_by_supplier(
     sp_ids = problem.suppliers.ids
     workers = executor_workers(executor)
 
+    plan_from: dict[str, int] = {}  # the portfolio's winner per subproblem
     started = np.zeros(len(parts), dtype=bool)
     first_limit: list[float | None] = [None] * len(parts)
 
@@ -223,8 +231,10 @@ def solve_by_supplier(
         for k, v in res.model_size.items():
             if isinstance(v, int):
                 size[k] = int(size.get(k, 0)) + v
-            else:
+            elif k not in size:
                 size[k] = v
+            elif str(v) not in str(size[k]).split("+"):
+                size[k] = f"{size[k]}+{v}"  # e.g. the portfolio kept each formulation's plan
         if res.diagnosis:
             diagnosis.extend(res.diagnosis)
         if res.arrays is None:
@@ -233,6 +243,9 @@ def solve_by_supplier(
             bounds.append(res.bound)
             continue
         a = res.arrays
+        kept = re.search(r"portfolio, plan from (\S+?);", res.message)
+        if kept:
+            plan_from[kept.group(1)] = plan_from.get(kept.group(1), 0) + 1
         units[idx] = a.order_units
         sold[idx] = a.sold
         on_hand[idx] = a.on_hand
@@ -246,6 +259,12 @@ def solve_by_supplier(
             known = [b for b in bounds if b is not None]
             progress(time.perf_counter() - t0, sum(objectives), sum(known) if known else None)
     size["subproblems"] = len(parts)
+    if plan_from:
+        messages.insert(
+            0,
+            "portfolio plans kept: "
+            + ", ".join(f"{name} for {_count(k, 'supplier')}" for name, k in plan_from.items()),
+        )
     seconds = time.perf_counter() - t0
     head = f"decomposed by supplier into {len(parts)} independent subproblems"
     if any(st is Status.INFEASIBLE for st in statuses):

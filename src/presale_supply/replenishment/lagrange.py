@@ -305,10 +305,12 @@ def _solve_raw(solver: str, model: MILP, options: SolveOptions) -> RawSolution:
 
 def _merge(problem: Problem, parts: list[_Part], plans: list[PlanArrays]) -> PlanArrays:
     N, T, R = len(problem.skus), problem.n_days, len(problem.rounds)
-    units = np.zeros((N, R), dtype=np.int64)
-    sold = np.zeros((N, T), dtype=np.int64)
-    on_hand = np.zeros((N, T), dtype=np.int64)
-    backlog = np.zeros((N, T), dtype=np.int64)
+    # whole units, or continuous quantities kept as they are
+    dt: Any = np.int64 if problem.policy.integer_quantities else float
+    units = np.zeros((N, R), dtype=dt)
+    sold = np.zeros((N, T), dtype=dt)
+    on_hand = np.zeros((N, T), dtype=dt)
+    backlog = np.zeros((N, T), dtype=dt)
     prod: list[tuple[np.ndarray, ...]] = []
     for part, a in zip(parts, plans, strict=True):
         idx = part.idx
@@ -410,6 +412,7 @@ def solve_lagrangian(
         diagnose,
         extract_plan,
         precheck,
+        resolve_auto,
         solve,
     )
 
@@ -427,6 +430,7 @@ def solve_lagrangian(
     if not step > 0 or not (isinstance(patience, int) and patience >= 1):
         raise InputError("step must be > 0 and patience a whole number >= 1.", value=step)
     sub_gap = max(gap, 1e-4) if sub_gap is None else sub_gap
+    solver = resolve_auto(problem, solver)
     backend = get_backend(solver)
     solver_name = backend.version()
     if formulation == "auto":

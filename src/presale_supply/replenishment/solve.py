@@ -33,7 +33,15 @@ from presale_supply.replenishment.formulation import Formulation, build_formulat
 from presale_supply.replenishment.plan import PlanResult
 from presale_supply.validation import check_time_limit
 
-__all__ = ["diagnose", "extract_plan", "precheck", "solve"]
+__all__ = [
+    "PORTFOLIO_MAX_INTEGERS",
+    "diagnose",
+    "extract_plan",
+    "portfolio_applies",
+    "precheck",
+    "resolve_auto",
+    "solve",
+]
 
 
 def _fmt(x: float) -> str:
@@ -418,6 +426,7 @@ def solve(
     from presale_supply.replenishment.decompose import decomposable, solve_by_supplier
 
     check_time_limit(time_limit)
+    solver = resolve_auto(problem, solver)
 
     if decompose is None:
         from presale_supply.replenishment.lagrange import lagrangian_by_default
@@ -470,8 +479,6 @@ def solve(
         log=log,
         progress=progress,
     )
-    if solver.strip().lower() == "auto" and not problem.policy.integer_quantities:
-        solver = "scip"  # CP-SAT takes integer programs only
     racing = formulation == "auto" and portfolio_applies(
         problem, solver, threads, node_limit, work_limit
     )
@@ -604,6 +611,27 @@ def _solve_one(
     return raw, form, size, cut_note
 
 
+def resolve_auto(problem: Problem, solver: str) -> str:
+    """``"auto"`` with continuous quantities means SCIP (CP-SAT takes integer programs only);
+    any other name, or ``"auto"`` with integer quantities, is returned as it is.
+
+    Parameters
+    ----------
+    problem : Problem
+        The problem to solve.
+    solver : str
+        The solver name asked for.
+
+    Returns
+    -------
+    str
+        The solver name to use.
+    """
+    if solver.strip().lower() == "auto" and not problem.policy.integer_quantities:
+        return "scip"
+    return solver
+
+
 #: The portfolio (``solver="auto"`` with two or more threads) races CP-SAT and SCIP only on
 #: models with at most this many integer variables; larger ones go to CP-SAT alone with every
 #: thread (see ``docs/benchmarks.md`` for the measurements behind it).
@@ -684,10 +712,16 @@ def _solve_portfolio(
     fl = build_formulation(problem, formulation="facility_location")
     fl_name = "aggregate" if problem.policy.shortage is Shortage.BACKLOG else "facility_location"
     limit = solver_time_limit(options.time_limit, t0)
-    cp_opts = dataclasses.replace(options, time_limit=limit, threads=options.threads - 1)
-    scip_opts = dataclasses.replace(options, time_limit=limit, threads=1, log=False)
-    # SCIP's clock starts only once its child has imported and built its model: give it a
-    # little past the limit, then stop it, so that the call keeps to its budget.
+    # one deadline for both: each solver's clock is cut to it just before it starts, so model
+    # building in either process comes out of the budget; the child gets a little past it
+    # to send back what it has, then it is stopped
+    deadline = None if limit is None else time.monotonic() + limit
+    cp_opts = dataclasses.replace(
+        options, time_limit=limit, threads=options.threads - 1, deadline=deadline
+    )
+    scip_opts = dataclasses.replace(
+        options, time_limit=limit, threads=1, log=False, deadline=deadline
+    )
     wait = None if limit is None else max(1.0, 0.05 * limit)
     cp_raw, scip_raw = race(
         [(cpsat, m_agg, cp_opts), (scip, fl.model, scip_opts)], wait=wait, start_method="fork"
@@ -703,44 +737,60 @@ def _solve_portfolio(
     )
     solver_name = f"portfolio: {cp_raw.solver} + {scip_raw.solver}"
     seconds = max(r.seconds for r, _, _ in runs)
-    bounds = [
-        r.bound
-        for r, _, name in runs
-        if r.status in _BOUND_STATUSES
-        and r.bound is not None
-        and math.isfinite(r.bound)
-        and not (name.startswith("cpsat") and "floating-point objective" in r.message)
-    ]
     # every plan is checked; the cheapest that passes is kept
     checked: list[tuple[float, int, RawSolution, Formulation, str]] = []
     failed: list[str] = []
     violations: list[str] = []
+    trusted: list[RawSolution] = []  # runs whose plan, if any, passed the check
     for order, (r, form, name) in enumerate(runs):
         if not r.status.has_solution or r.x is None:
+            trusted.append(r)
             continue
         report = check_plan(problem, extract_plan(problem, form, r.x))
         if report.ok:
             checked.append((float(report.costs["total"]), order, r, form, name))
+            trusted.append(r)
         else:
             failed.append(
                 f"{name}'s plan failed the independent check ({len(report.violations)} "
-                "violations) and was set aside"
+                "violations) and was set aside with its bound"
             )
             violations.extend(report.violations)
+
+    def bounds_for(plan_from: RawSolution | None) -> list[float]:
+        """Bounds that may certify the plan of ``plan_from``: those of runs whose own plan
+        passed the check (or that had none), ended OPTIMAL, FEASIBLE or NO_SOLUTION, and, for
+        CP-SAT with a floating-point objective (whose bound is only as exact as its scaling),
+        only for its own plan."""
+        return [
+            r.bound
+            for r in trusted
+            if r.status in _BOUND_STATUSES
+            and r.bound is not None
+            and math.isfinite(r.bound)
+            and (r is plan_from or not (r is cp_raw and "floating-point objective" in r.message))
+        ]
+
     if not checked:
         if failed:
             raise PlanCheckError("; ".join(failed) + "; no plan is returned.", violations)
-        infeasible = [r for r, _, _ in runs if r.status is Status.INFEASIBLE]
-        if infeasible:
+        statuses = [r.status for r, _, _ in runs]
+        if Status.INFEASIBLE in statuses:
             status = Status.INFEASIBLE
-        elif all(r.status is Status.ERROR for r, _, _ in runs):
+        elif Status.UNBOUNDED in statuses:
+            status = Status.UNBOUNDED
+        elif all(st is Status.ERROR for st in statuses):
             status = Status.ERROR
         else:
             status = Status.NO_SOLUTION
-        best_bound = max(bounds) if bounds and status is not Status.INFEASIBLE else None
+        no_plan_bounds = bounds_for(None)
+        best_bound = (
+            max(no_plan_bounds) if no_plan_bounds and status is Status.NO_SOLUTION else None
+        )
         raw = RawSolution(status, None, None, best_bound, seconds, solver_name, parts)
         return raw, agg, size, True
     cost, _, best, form, name = min(checked, key=lambda c: (c[0], c[1]))
+    bounds = bounds_for(best)
     bound = max(bounds) if bounds else None
     notes = [f"portfolio, plan from {name}", parts, *failed]
     if bound is not None and bound > cost + 1e-6 * max(1.0, abs(cost)):
@@ -752,8 +802,10 @@ def _solve_portfolio(
         bound = max(valid) if valid else None
     if any(r.status is Status.INFEASIBLE for r, _, _ in runs):
         notes.append("one solver reported the problem infeasible, but the plan passes the check")
+    # OPTIMAL only when the run whose plan is kept proved it; otherwise solve() finds out
+    # whether the best plan and the best bound together close the gap
     status = (
-        Status.OPTIMAL if any(r.status is Status.OPTIMAL for r, _, _ in runs) else Status.FEASIBLE
+        Status.OPTIMAL if best.status is Status.OPTIMAL and bound is not None else Status.FEASIBLE
     )
     if name.startswith("scip"):
         size = _size(fl, fl_name)

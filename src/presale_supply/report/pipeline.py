@@ -181,9 +181,14 @@ def problem_report(
     say = log or _quiet
     secs: dict[str, float] = {}
     run_notes = list(notes)
+    how = solver
+    if solver.strip().lower() == "auto" and threads < 2:
+        how = "auto (CP-SAT alone: one thread" + (
+            ", the other forecasts)" if _background is not None else ")"
+        )
     say(
         f"planning {len(problem.skus)} SKUs x {len(problem.suppliers)} suppliers x "
-        f"{problem.n_days} days with {solver} (limit {time_limit:g} s)"
+        f"{problem.n_days} days with {how} (limit {time_limit:g} s)"
     )
     t0 = time.perf_counter()
     plan = solve(problem, solver, time_limit=time_limit, threads=threads, seed=seed)

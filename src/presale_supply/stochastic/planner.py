@@ -474,7 +474,7 @@ def solve_stochastic(
         deterministic plan.
     solver : str
         Any planner backend; CVaR needs an LP-based one (``"highs"``, ``"scip"``, ``"cbc"``).
-        ``"auto"``: CP-SAT, or HiGHS when ``risk`` asks for CVaR.
+        ``"auto"``: CP-SAT, or HiGHS when ``risk`` asks for CVaR or quantities are continuous.
     stage : int
         Last round decided now (0: the lock round).
     fixed : dict, optional
@@ -517,7 +517,8 @@ def solve_stochastic(
     _check_numbers(problem, stage, time_limit, threads, seed, gap)
     risk = risk or Risk()
     if solver.strip().lower() == "auto":
-        solver = "highs" if risk.cvar_weight > 0 else "cpsat"
+        continuous = risk.cvar_weight > 0 or not problem.policy.integer_quantities
+        solver = "highs" if continuous else "cpsat"
     validate_fixed(problem, fixed)
     couples = risk.cvar_weight > 0
     if decompose is None:
