@@ -160,3 +160,25 @@ def test_time_limit_is_a_budget_for_the_whole_call(monkeypatch: pytest.MonkeyPat
 
     with pytest.raises(InputError, match="time_limit"):
         solve_mod.solve(problem, "cpsat", time_limit=-1.0)  # type: ignore[arg-type]
+
+
+def test_continuous_quantities_survive_the_merge() -> None:
+    """Two suppliers whose capacity binds, with 0.7 and 0.9 capacity units per unit: the
+    subproblems' orders are fractional (51 / 0.7 = 72.86 a round), and the merged plan must
+    keep them (it once cut them to whole units, which the checker rejected)."""
+    p = presale_problem(
+        demand=np.full((2, 8), 60, dtype=int),
+        sku_supplier=[0, 1],
+        capacity=[60.0, 61.0],
+        capacity_per_unit=[0.7, 0.9],
+        lead=[1, 1],
+        pack=[1, 1],
+        penalty=[50.0, 50.0],
+        policy=Policy(integer_quantities=False, lock_ratio=0.1),
+    )
+    res = run(p, "scip", time_limit=30, decompose=True)
+    assert res.message.startswith("decomposed by supplier"), res.message
+    assert res.arrays is not None and check_plan(p, res.arrays).ok
+    units = res.arrays.order_units
+    assert units.dtype.kind == "f"
+    assert np.any(np.abs(units - np.rint(units)) > 1e-6), units

@@ -259,14 +259,12 @@ def solve_by_supplier(
             known = [b for b in bounds if b is not None]
             progress(time.perf_counter() - t0, sum(objectives), sum(known) if known else None)
     size["subproblems"] = len(parts)
-    if plan_from:
-        messages.insert(
-            0,
-            "portfolio plans kept: "
-            + ", ".join(f"{name} for {_count(k, 'supplier')}" for name, k in plan_from.items()),
-        )
     seconds = time.perf_counter() - t0
     head = f"decomposed by supplier into {len(parts)} independent subproblems"
+    if plan_from:
+        head += "; portfolio plans kept: " + ", ".join(
+            f"{name} for {_count(k, 'supplier')}" for name, k in plan_from.items()
+        )
     if any(st is Status.INFEASIBLE for st in statuses):
         return PlanResult(
             status=Status.INFEASIBLE,

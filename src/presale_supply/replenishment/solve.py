@@ -688,11 +688,12 @@ def _solve_portfolio(
     whether a race ran (False: the model was too large and CP-SAT ran alone).
 
     The combined solution is the plan with the lowest *checked* cost (CP-SAT's on a tie), with
-    the largest bound of the runs that ended OPTIMAL, FEASIBLE or NO_SOLUTION (both models have
-    the problem's optimum, so each such bound is valid; CP-SAT's is left out when it fell back
-    to a floating-point objective). Its status is OPTIMAL when a run proved its plan optimal;
-    :func:`solve` re-checks the gap of the plan it returns against that bound either way.
-    INFEASIBLE only when no run has a plan.
+    the largest trusted bound: from a run that ended OPTIMAL, FEASIBLE or NO_SOLUTION and whose
+    own plan, if it had one, passed the check (both models have the problem's optimum, so each
+    such bound is valid); CP-SAT's bound with a floating-point objective only for CP-SAT's own
+    plan. Its status is OPTIMAL when the run whose plan is kept proved it, else FEASIBLE;
+    :func:`solve` re-checks the gap against the bound either way, and makes a FEASIBLE result
+    OPTIMAL when the plan meets the bound. INFEASIBLE only when no run has a plan.
     """
     from presale_supply.backends.portfolio import race
 

@@ -181,8 +181,10 @@ def problem_report(
     say = log or _quiet
     secs: dict[str, float] = {}
     run_notes = list(notes)
+    from presale_supply.replenishment.solve import resolve_auto
+
     how = solver
-    if solver.strip().lower() == "auto" and threads < 2:
+    if resolve_auto(problem, solver).strip().lower() == "auto" and threads < 2:
         how = "auto (CP-SAT alone: one thread" + (
             ", the other forecasts)" if _background is not None else ")"
         )
