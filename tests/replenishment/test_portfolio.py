@@ -417,15 +417,11 @@ def test_both_racers_get_one_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
     assert t < seen[0].deadline <= t + 20.5  # the budget, less model building
 
 
-class _Reports(Backend):
+class _Reports(_Proves):
     """Spends ``delay`` seconds (its model building), then reports the limit its solver would
     get as its objective."""
 
     name = "reports"
-    package = "numpy"
-
-    def __init__(self, delay: float) -> None:
-        self.delay = delay
 
     def solve(self, model: MILP, options: SolveOptions) -> RawSolution:
         time.sleep(self.delay)
