@@ -358,9 +358,14 @@ def markdown(
         f"{meta['python']}; {', '.join(f'{k} {v}' for k, v in meta['packages'].items())}; "
         f"load average at start {meta['load_average_at_start']}.",
         f"Time limit {args.time_limit:g} s, {args.threads} threads, seed {args.seed}.",
-        "Ratios are against the baseline (plain PuLP model, textbook big-M, CBC) measured in "
-        "the same run: time ratio = seconds / baseline seconds; gap ratio = baseline gap / gap "
-        "(higher is better; inf when we closed the gap and the baseline did not).",
+        (
+            "Ratios are against the baseline (plain PuLP model, textbook big-M, CBC) measured "
+            "in the same run: time ratio = seconds / baseline seconds; gap ratio = baseline gap "
+            "/ gap (higher is better; inf when we closed the gap and the baseline did not)."
+            if base
+            else "No baseline in this run (it runs on lot-sizing files only, and not with "
+            "`--no-baseline`): the ratio columns are empty."
+        ),
         *(
             [
                 f"Cells ran {args.workers} at a time (`--workers {args.workers}`): their timings "

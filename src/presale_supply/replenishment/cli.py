@@ -270,11 +270,13 @@ def _capacity_line(k: dict[str, Any]) -> str:
     parts = []
     if k.get("peak_utilisation_under_agreement") is not None:
         parts.append(
-            f"peak utilisation {k['peak_utilisation_under_agreement']:.2%} under "
-            f"agreement (limit {k['capacity_limit_share']:.0%})"
+            f"peak utilisation {k['peak_utilisation_under_agreement']:.2%} for suppliers "
+            f"under a capacity agreement (limit {k['capacity_limit_share']:.0%})"
         )
     if k.get("peak_utilisation_without_agreement") is not None:
-        parts.append(f"{k['peak_utilisation_without_agreement']:.2%} without (limit 100%)")
+        parts.append(
+            f"{k['peak_utilisation_without_agreement']:.2%} for those without one (limit 100%)"
+        )
     return "capacity    " + "; ".join(parts)
 
 
