@@ -179,6 +179,20 @@ def _progress_printer(quiet: bool) -> Any:
     return show
 
 
+def _say_split(problem: Any, args: argparse.Namespace) -> None:
+    """Tell the reader that the progress lines are running totals when the plan is solved
+    supplier by supplier."""
+    from presale_supply.replenishment.decompose import decomposable
+
+    if not args.quiet and decomposable(problem) and len(problem.suppliers) > 1:
+        print(
+            f"  solving {len(problem.suppliers)} suppliers one after the other; the lines "
+            "below are running totals over the suppliers solved so far",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 def _solve_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     if args.time_limit is not None and args.time_limit <= 0:
         raise InputError(
@@ -318,6 +332,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             "scenario and weight columns (docs/stochastic.md) or drop these options.",
             file=str(Path(args.dir) / "demand.csv"),
         )
+    _say_split(problem, args)
     result = solve(problem, **_solve_kwargs(args))
     paths = result.write(out)
     if args.json:
@@ -426,6 +441,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         f"order rounds on days {list(problem.rounds)}) --",
         flush=True,
     )
+    _say_split(problem, args)
     result = solve(problem, **_solve_kwargs(args))
     result.write(out / "plan")
     print(format_summary(result))
