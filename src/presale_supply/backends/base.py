@@ -38,6 +38,7 @@ __all__ = [
     "SolveOptions",
     "Status",
     "available_backends",
+    "backend_available",
     "get_backend",
     "relative_gap",
     "run_backend",
@@ -274,8 +275,7 @@ def get_backend(name: str) -> Backend:
         raise SolverUnavailableError(
             f"unknown solver {name!r}; choose one of {['auto', *sorted(BACKENDS)]}."
         )
-    module, cls_name = spec.split(":")
-    cls = getattr(importlib.import_module(module), cls_name)
+    cls = _backend_class(spec)
     if not cls.is_available():
         raise SolverUnavailableError(
             f"solver {name!r} needs the Python package {cls.package!r}; install it with "
@@ -285,15 +285,21 @@ def get_backend(name: str) -> Backend:
     return backend
 
 
+def _backend_class(spec: str) -> type[Backend]:
+    """The backend class that a ``"module:Class"`` entry of :data:`BACKENDS` names."""
+    module, cls_name = spec.split(":")
+    cls: type[Backend] = getattr(importlib.import_module(module), cls_name)
+    return cls
+
+
 def available_backends() -> list[str]:
     """Names of the backends whose solver package is installed."""
-    out = []
-    for key, spec in BACKENDS.items():
-        module, cls_name = spec.split(":")
-        cls = getattr(importlib.import_module(module), cls_name)
-        if cls.is_available():
-            out.append(key)
-    return out
+    return [key for key, spec in BACKENDS.items() if _backend_class(spec).is_available()]
+
+
+def backend_available(name: str) -> bool:
+    """Whether the backend ``name`` (a key of :data:`BACKENDS`) has its solver installed."""
+    return name in BACKENDS and _backend_class(BACKENDS[name]).is_available()
 
 
 def _child(backend: Backend, model: MILP, options: SolveOptions, conn: Any) -> None:

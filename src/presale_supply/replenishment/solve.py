@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from presale_supply.backends.base import (
+    Backend,
     ProgressCallback,
     RawSolution,
     SolveOptions,
@@ -28,6 +29,7 @@ from presale_supply.backends.base import (
 )
 from presale_supply.data import Problem, Shortage
 from presale_supply.exceptions import InputError, PlanCheckError
+from presale_supply.milp import MILP
 from presale_supply.replenishment.checker import PlanArrays, check_plan
 from presale_supply.replenishment.formulation import Formulation, build_formulation
 from presale_supply.replenishment.plan import PlanResult
@@ -579,7 +581,7 @@ def solve(
 
 
 def _solve_one(
-    problem: Problem, backend: Any, formulation: str, options: SolveOptions, t0: float
+    problem: Problem, backend: Backend, formulation: str, options: SolveOptions, t0: float
 ) -> tuple[RawSolution, Formulation, dict[str, int | str], str]:
     """Build the chosen formulation and solve it with one backend."""
     if formulation == "auto":
@@ -596,13 +598,7 @@ def _solve_one(
             f"bound {stats.get('lp_bound_before', 0):,.2f} -> "
             f"{stats.get('lp_bound_after', 0):,.2f}"
         )
-    size: dict[str, int | str] = {
-        "formulation": formulation,
-        "variables": m.n_vars,
-        "integer_variables": m.n_integer,
-        "rows": m.n_rows,
-        "nonzeros": len(m.data),
-    }
+    size = _size(m, formulation)
     if backend.name == "cpsat":
         m = dataclasses.replace(m, hint=cover_hint(problem, form))
     # The limit is the whole call's: building the model (and any cuts) comes out of it.
@@ -645,11 +641,10 @@ def portfolio_applies(
     integer quantities, no reproducible (node or work) limit, SCIP installed, and a process
     that may fork a child safely: the main thread of a process that is not a daemon (not a
     default Dask worker, nor a thread pool's worker), on a system with ``fork``."""
-    import importlib
     import multiprocessing as mp
     import threading
 
-    from presale_supply.backends.base import BACKENDS
+    from presale_supply.backends.base import backend_available
 
     if solver.strip().lower() != "auto" or threads < 2:
         return False
@@ -659,12 +654,11 @@ def portfolio_applies(
         return False
     if "fork" not in mp.get_all_start_methods():
         return False
-    module, cls_name = BACKENDS["scip"].split(":")
-    return bool(getattr(importlib.import_module(module), cls_name).is_available())
+    return backend_available("scip")
 
 
-def _size(form: Formulation, name: str) -> dict[str, int | str]:
-    m = form.model
+def _size(m: MILP, name: str) -> dict[str, int | str]:
+    """The model-size record of a result: the formulation's name and the model's counts."""
     return {
         "formulation": name,
         "variables": m.n_vars,
@@ -699,7 +693,7 @@ def _solve_portfolio(
 
     cpsat = get_backend("cpsat")
     agg = build_formulation(problem, formulation="aggregate")
-    size = _size(agg, "aggregate")
+    size = _size(agg.model, "aggregate")
     m_agg = dataclasses.replace(agg.model, hint=cover_hint(problem, agg))
     if m_agg.n_integer > PORTFOLIO_MAX_INTEGERS:
         opts = dataclasses.replace(options, time_limit=solver_time_limit(options.time_limit, t0))
@@ -809,6 +803,6 @@ def _solve_portfolio(
         Status.OPTIMAL if best.status is Status.OPTIMAL and bound is not None else Status.FEASIBLE
     )
     if name.startswith("scip"):
-        size = _size(fl, fl_name)
+        size = _size(fl.model, fl_name)
     raw = RawSolution(status, best.x, best.objective, bound, seconds, solver_name, "; ".join(notes))
     return raw, form, size, True
