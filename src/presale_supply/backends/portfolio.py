@@ -96,13 +96,18 @@ def race(
     watcher: threading.Thread | None = None
     backend0, model0, options0 = entries[0]
 
-    def finish(child: ChildSolve, why: str) -> RawSolution:
-        """The child's result if it has one already, else stop it and say ``why``."""
+    def collect(child: ChildSolve, timeout: float) -> RawSolution | None:
+        """The child's result once it is known within ``timeout`` seconds, else None."""
         try:
-            if child.poll(0):
-                return child.result()
+            return child.result() if child.poll(timeout) else None
         except Exception as exc:  # a failing child is a result, not a crash
             return _error(child.backend, time.perf_counter() - t0, exc)
+
+    def finish(child: ChildSolve, why: str) -> RawSolution:
+        """The child's result if it has one already, else stop it and say ``why``."""
+        res = collect(child, 0)
+        if res is not None:
+            return res
         child.kill(f"{child.backend.name} stopped after {time.perf_counter() - t0:.1f} s: {why}")
         return child.result()
 
@@ -125,12 +130,9 @@ def race(
             for k, child in enumerate(children):
                 if results[k] is not None or child is None:
                     continue
-                try:
-                    if not child.poll(0.05):
-                        continue
-                    res = child.result()
-                except Exception as exc:  # a failing child is a result, not a crash
-                    res = _error(child.backend, time.perf_counter() - t0, exc)
+                res = collect(child, 0.05)
+                if res is None:
+                    continue
                 results[k] = res
                 if res.status in DECISIVE:
                     settle(k + 1)
