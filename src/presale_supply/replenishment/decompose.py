@@ -15,7 +15,7 @@ import functools
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from typing import Any
 
@@ -27,9 +27,9 @@ from presale_supply.exceptions import PlanCheckError, PresaleSupplyError
 from presale_supply.parallel import executor_workers
 from presale_supply.replenishment.checker import PlanArrays, check_plan
 from presale_supply.replenishment.plan import PlanResult
-from presale_supply.replenishment.solve import MIN_SOLVER_SECONDS
+from presale_supply.replenishment.solve import MIN_SOLVER_SECONDS, _n
 
-__all__ = ["decomposable", "solve_by_supplier", "split_by_supplier"]
+__all__ = ["decomposable", "merge_plans", "solve_by_supplier", "split_by_supplier"]
 
 
 def decomposable(problem: Problem) -> bool:
@@ -108,8 +108,46 @@ def split_by_supplier(problem: Problem) -> list[tuple[int, np.ndarray, Problem]]
     return out
 
 
-def _count(k: int, word: str) -> str:
-    return f"{k} {word}" + ("" if k == 1 else "s")
+def merge_plans(problem: Problem, pieces: Sequence[tuple[np.ndarray, PlanArrays]]) -> PlanArrays:
+    """One plan for ``problem`` from the plans of disjoint sets of its SKUs.
+
+    Parameters
+    ----------
+    problem : Problem
+        The whole problem.
+    pieces : sequence of (ndarray, PlanArrays)
+        Each piece's SKU positions in ``problem`` and its plan (at least one piece).
+
+    Returns
+    -------
+    PlanArrays
+        Whole units, or continuous quantities kept as they are when the problem's policy
+        allows them.
+    """
+    N, T, R = len(problem.skus), problem.n_days, len(problem.rounds)
+    dt: Any = np.int64 if problem.policy.integer_quantities else float
+    units = np.zeros((N, R), dtype=dt)
+    sold = np.zeros((N, T), dtype=dt)
+    on_hand = np.zeros((N, T), dtype=dt)
+    backlog = np.zeros((N, T), dtype=dt)
+    prod: list[tuple[np.ndarray, ...]] = []
+    for idx, a in pieces:
+        units[idx] = a.order_units
+        sold[idx] = a.sold
+        on_hand[idx] = a.on_hand
+        backlog[idx] = a.backlog
+        prod.append((idx[a.prod_sku], a.prod_round, a.prod_day, a.prod_units))
+    cat = [np.concatenate(col) for col in zip(*prod, strict=True)]
+    return PlanArrays(
+        order_units=units,
+        prod_sku=cat[0],
+        prod_round=cat[1],
+        prod_day=cat[2],
+        prod_units=cat[3],
+        sold=sold,
+        on_hand=on_hand,
+        backlog=backlog,
+    )
 
 
 def solve_by_supplier(
@@ -146,14 +184,7 @@ def solve_by_supplier(
     t0 = time.perf_counter()
     parts = split_by_supplier(problem)
     n_total = len(problem.skus)
-    N, T, R = n_total, problem.n_days, len(problem.rounds)
-    # whole units, or continuous quantities kept as they are
-    dt: Any = np.int64 if problem.policy.integer_quantities else float
-    units = np.zeros((N, R), dtype=dt)
-    sold = np.zeros((N, T), dtype=dt)
-    on_hand = np.zeros((N, T), dtype=dt)
-    backlog = np.zeros((N, T), dtype=dt)
-    prod: list[tuple[np.ndarray, ...]] = []
+    pieces: list[tuple[np.ndarray, PlanArrays]] = []
     statuses: list[Status] = []
     bounds: list[float | None] = []
     objectives: list[float] = []
@@ -246,11 +277,7 @@ def solve_by_supplier(
         kept = re.search(r"portfolio, plan from (\S+?);", res.message)
         if kept:
             plan_from[kept.group(1)] = plan_from.get(kept.group(1), 0) + 1
-        units[idx] = a.order_units
-        sold[idx] = a.sold
-        on_hand[idx] = a.on_hand
-        backlog[idx] = a.backlog
-        prod.append((idx[a.prod_sku], a.prod_round, a.prod_day, a.prod_units))
+        pieces.append((idx, a))
         objectives.append(float(res.objective or 0.0))
         bounds.append(res.bound)
         if res.status is not Status.OPTIMAL:
@@ -263,7 +290,7 @@ def solve_by_supplier(
     head = f"decomposed by supplier into {len(parts)} independent subproblems"
     if plan_from:
         head += "; portfolio plans kept: " + ", ".join(
-            f"{name} for {_count(k, 'supplier')}" for name, k in plan_from.items()
+            f"{name} for {_n(k, 'supplier')}" for name, k in plan_from.items()
         )
     if any(st is Status.INFEASIBLE for st in statuses):
         return PlanResult(
@@ -292,20 +319,7 @@ def solve_by_supplier(
             problem=problem,
             model_size=size,
         )
-    cat = [
-        np.concatenate(col) if col else np.zeros(0, dtype=np.int64)
-        for col in zip(*prod, strict=True)
-    ]
-    arrays = PlanArrays(
-        order_units=units,
-        prod_sku=cat[0],
-        prod_round=cat[1],
-        prod_day=cat[2],
-        prod_units=cat[3],
-        sold=sold,
-        on_hand=on_hand,
-        backlog=backlog,
-    )
+    arrays = merge_plans(problem, pieces)
     report = check_plan(problem, arrays)
     if not report.ok:
         raise PlanCheckError("the merged plan fails the independent check", report.violations)

@@ -123,7 +123,7 @@ from presale_supply.exceptions import InputError, PlanCheckError
 from presale_supply.milp import MILP
 from presale_supply.parallel import executor_workers
 from presale_supply.replenishment.checker import PlanArrays, check_plan
-from presale_supply.replenishment.decompose import split_by_supplier
+from presale_supply.replenishment.decompose import merge_plans, split_by_supplier
 from presale_supply.replenishment.formulation import Formulation, build_formulation
 from presale_supply.replenishment.plan import PlanResult
 
@@ -304,32 +304,7 @@ def _solve_raw(solver: str, model: MILP, options: SolveOptions) -> RawSolution:
 
 
 def _merge(problem: Problem, parts: list[_Part], plans: list[PlanArrays]) -> PlanArrays:
-    N, T, R = len(problem.skus), problem.n_days, len(problem.rounds)
-    # whole units, or continuous quantities kept as they are
-    dt: Any = np.int64 if problem.policy.integer_quantities else float
-    units = np.zeros((N, R), dtype=dt)
-    sold = np.zeros((N, T), dtype=dt)
-    on_hand = np.zeros((N, T), dtype=dt)
-    backlog = np.zeros((N, T), dtype=dt)
-    prod: list[tuple[np.ndarray, ...]] = []
-    for part, a in zip(parts, plans, strict=True):
-        idx = part.idx
-        units[idx] = a.order_units
-        sold[idx] = a.sold
-        on_hand[idx] = a.on_hand
-        backlog[idx] = a.backlog
-        prod.append((idx[a.prod_sku], a.prod_round, a.prod_day, a.prod_units))
-    cat = [np.concatenate(col) for col in zip(*prod, strict=True)]
-    return PlanArrays(
-        order_units=units,
-        prod_sku=cat[0],
-        prod_round=cat[1],
-        prod_day=cat[2],
-        prod_units=cat[3],
-        sold=sold,
-        on_hand=on_hand,
-        backlog=backlog,
-    )
+    return merge_plans(problem, [(p.idx, a) for p, a in zip(parts, plans, strict=True)])
 
 
 def solve_lagrangian(
