@@ -388,3 +388,23 @@ def test_plan_command_cvar_with_the_default_solver_picks_a_mip_solver(tmp_path, 
     assert code == 0, capsys.readouterr().err
     summary = json.loads((tmp_path / "c" / "plan" / "summary.json").read_text())
     assert "highs" in summary["solver"]
+
+
+def test_continuous_quantities_survive_the_merge_of_supplier_subproblems() -> None:
+    """Two suppliers with 0.7 and 0.9 capacity units per unit: the orders are fractional
+    (51 / 0.7 = 72.86 a round), and the merged plan keeps them (it once cut them to whole
+    units, which the scenario check rejected)."""
+    p = presale_problem(
+        demand=np.full((2, 8), 60, dtype=int),
+        sku_supplier=[0, 1],
+        capacity=[60.0, 61.0],
+        capacity_per_unit=[0.7, 0.9],
+        lead=[1, 1],
+        pack=[1, 1],
+        penalty=[50.0, 50.0],
+        policy=Policy(integer_quantities=False, lock_ratio=0.1),
+    )
+    res = solve_stochastic(p, "auto", time_limit=30)
+    assert res.status.has_solution, res.message
+    units = res.plans[0].order_units
+    assert np.any(np.abs(units - np.rint(units)) > 1e-6), units

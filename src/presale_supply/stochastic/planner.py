@@ -35,7 +35,7 @@ from presale_supply.data import Demand, Problem
 from presale_supply.exceptions import InputError, PlanCheckError
 from presale_supply.parallel import Partition, run_partitions
 from presale_supply.replenishment.checker import CheckReport, PlanArrays, check_plan
-from presale_supply.replenishment.decompose import decomposable, split_by_supplier
+from presale_supply.replenishment.decompose import decomposable, merge_plans, split_by_supplier
 from presale_supply.replenishment.formulation import Risk, build_scenario_formulation
 from presale_supply.replenishment.solve import extract_plan, precheck, solver_time_limit
 from presale_supply.validation import check_time_limit
@@ -332,22 +332,6 @@ def validate_fixed(problem: Problem, fixed: dict[tuple[int, int], int] | None) -
             )
 
 
-def _merge(parts: list[tuple[np.ndarray, PlanArrays]], N: int, T: int, R: int) -> PlanArrays:
-    units = np.zeros((N, R), dtype=np.int64)
-    sold = np.zeros((N, T), dtype=np.int64)
-    on_hand = np.zeros((N, T), dtype=np.int64)
-    backlog = np.zeros((N, T), dtype=np.int64)
-    prod = []
-    for idx, a in parts:
-        units[idx] = a.order_units
-        sold[idx] = a.sold
-        on_hand[idx] = a.on_hand
-        backlog[idx] = a.backlog
-        prod.append((idx[a.prod_sku], a.prod_round, a.prod_day, a.prod_units))
-    cat = [np.concatenate(c) for c in zip(*prod, strict=True)]
-    return PlanArrays(units, cat[0], cat[1], cat[2], cat[3], sold, on_hand, backlog)
-
-
 @dataclass(frozen=True, eq=False)
 class _PartOutcome:
     """What one subproblem's build and solve sends back to :func:`solve_stochastic`."""
@@ -538,7 +522,6 @@ def solve_stochastic(
         )  # fmt: skip
     n_all = len(problem.skus)
     S = problem.demand.n_scenarios
-    N, T, R = n_all, problem.n_days, len(problem.rounds)
     pieces: list[list[tuple[np.ndarray, PlanArrays]]] = [[] for _ in range(S)]
     bounds: list[float | None] = []
     statuses: list[Status] = []
@@ -596,7 +579,7 @@ def solve_stochastic(
             f"{S} scenarios, {len(parts)} subproblem(s); no plan: " + "; ".join(messages),
             problem, stage, model_size=size,
         )  # fmt: skip
-    plans = tuple(_merge(pieces[s], N, T, R) for s in range(S))
+    plans = tuple(merge_plans(problem, pieces[s]) for s in range(S))
     bad, reports = check_scenario_plans(problem, plans, stage=stage, fixed=fixed, risk=risk)
     if bad:
         raise PlanCheckError(
