@@ -170,3 +170,18 @@ __all__ = [
     "require_backend",
     "run",
 ]
+
+
+def fractional_two_suppliers() -> Problem:
+    """Two suppliers whose capacity binds, at 0.7 and 0.9 capacity units per unit, with
+    continuous quantities: the optimal orders are fractional (51 / 0.7 = 72.86 a round)."""
+    return presale_problem(
+        demand=np.full((2, 8), 60, dtype=int),
+        sku_supplier=[0, 1],
+        capacity=[60.0, 61.0],
+        capacity_per_unit=[0.7, 0.9],
+        lead=[1, 1],
+        pack=[1, 1],
+        penalty=[50.0, 50.0],
+        policy=Policy(integer_quantities=False, lock_ratio=0.1),
+    )

@@ -13,7 +13,7 @@ from presale_supply.exceptions import InputError
 from presale_supply.replenishment.checker import check_plan
 from presale_supply.replenishment.decompose import decomposable, split_by_supplier
 
-from .helpers import presale_problem, run
+from .helpers import fractional_two_suppliers, presale_problem, run
 
 T = 8  # the helpers' short campaign: 2 + 3 + 2 + 1 days
 
@@ -166,16 +166,7 @@ def test_continuous_quantities_survive_the_merge() -> None:
     """Two suppliers whose capacity binds, with 0.7 and 0.9 capacity units per unit: the
     subproblems' orders are fractional (51 / 0.7 = 72.86 a round), and the merged plan must
     keep them (it once cut them to whole units, which the checker rejected)."""
-    p = presale_problem(
-        demand=np.full((2, 8), 60, dtype=int),
-        sku_supplier=[0, 1],
-        capacity=[60.0, 61.0],
-        capacity_per_unit=[0.7, 0.9],
-        lead=[1, 1],
-        pack=[1, 1],
-        penalty=[50.0, 50.0],
-        policy=Policy(integer_quantities=False, lock_ratio=0.1),
-    )
+    p = fractional_two_suppliers()
     res = run(p, "scip", time_limit=30, decompose=True)
     assert res.message.startswith("decomposed by supplier"), res.message
     assert res.arrays is not None and check_plan(p, res.arrays).ok

@@ -19,7 +19,7 @@ from presale_supply.data import Demand, Policy, Problem
 from presale_supply.exceptions import InputError
 from presale_supply.replenishment.formulation import Risk
 from presale_supply.stochastic import check_scenario_plans, cvar, solve_stochastic
-from replenishment.helpers import presale_problem
+from replenishment.helpers import fractional_two_suppliers, presale_problem
 
 T = 4
 ROUNDS = (1, 3)
@@ -394,16 +394,7 @@ def test_continuous_quantities_survive_the_merge_of_supplier_subproblems() -> No
     """Two suppliers with 0.7 and 0.9 capacity units per unit: the orders are fractional
     (51 / 0.7 = 72.86 a round), and the merged plan keeps them (it once cut them to whole
     units, which the scenario check rejected)."""
-    p = presale_problem(
-        demand=np.full((2, 8), 60, dtype=int),
-        sku_supplier=[0, 1],
-        capacity=[60.0, 61.0],
-        capacity_per_unit=[0.7, 0.9],
-        lead=[1, 1],
-        pack=[1, 1],
-        penalty=[50.0, 50.0],
-        policy=Policy(integer_quantities=False, lock_ratio=0.1),
-    )
+    p = fractional_two_suppliers()
     res = solve_stochastic(p, "auto", time_limit=30)
     assert res.status.has_solution, res.message
     units = res.plans[0].order_units
